@@ -1,0 +1,44 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers (see ../shared/STYLE.md): App → Site, HTTP, TLS, Reactor; Site → HTTP, CSQLite;
+// HTTP → Reactor; TLS → Reactor, COpenSSL; Reactor → CLinux. CI builds with
+// `--explicit-target-dependency-import-check error`, so an import not declared here fails the build.
+let package = Package(
+    name: "mywebsite",
+    products: [
+        .executable(name: "mywebsite", targets: ["App"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CLinux"),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(
+            name: "Reactor",
+            dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
+        .target(name: "HTTP", dependencies: ["Reactor"]),
+        .target(
+            name: "Site",
+            dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "App",
+            dependencies: [
+                "Site", "HTTP", "TLS", "Reactor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Reactor"]),
+        .testTarget(name: "SiteTests", dependencies: ["Site", "HTTP"]),
+        .testTarget(name: "EndToEndTests"),
+    ],
+    swiftLanguageModes: [.v6]
+)

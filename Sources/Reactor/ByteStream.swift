@@ -1,0 +1,32 @@
+/// Receives a stream's readiness and end. Called on the stream's loop thread only.
+public protocol ByteStreamDelegate: AnyObject {
+    /// Bytes may be readable: call `read` until it returns `.wouldBlock`.
+    func streamReadable()
+    /// The stream can take more bytes: call `write` if anything is pending.
+    func streamWritable()
+    /// The peer hung up or the stream failed; the delegate should close.
+    func streamHungUp()
+}
+
+/// A reliable, ordered, non-blocking byte stream bound to one `EventLoop`: a TCP socket, or TLS over one.
+///
+/// Calling order: the delegate is told when the stream may be readable or writable; it then calls `read`
+/// until `.wouldBlock`, and `write` while bytes are pending. `close` ends the stream; no callback follows it.
+public protocol ByteStream: AnyObject {
+    /// Gets readiness callbacks. Held strongly until `close`, which breaks the cycle.
+    var delegate: (any ByteStreamDelegate)? { get set }
+    /// The loop the stream lives on.
+    var loop: EventLoop { get }
+    /// The remote address.
+    var peer: SocketAddress { get }
+    /// True when the stream is encrypted (the HTTP layer reports the scheme from it).
+    var isSecure: Bool { get }
+
+    /// Reads what is available into `buffer`.
+    func read(into buffer: inout ReceiveBuffer) -> IOOutcome
+    /// Writes as much of `queue` as the stream takes now, removing what was written.
+    /// `.done(n)` with the queue non-empty means "wait for `streamWritable`".
+    func write(_ queue: inout OutboundQueue) -> IOOutcome
+    /// Closes the stream (a TLS stream sends close_notify first, best effort) and releases its fd.
+    func close()
+}

@@ -1,0 +1,101 @@
+import CLinux
+import Glibc
+
+/// A connected non-blocking TCP socket registered on a loop, edge-triggered for both directions.
+///
+/// Registered once with `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`, so no `epoll_ctl` is needed per request:
+/// the delegate is told on each edge and drains to `EAGAIN`.
+public final class SocketStream: ByteStream, EventHandler {
+    /// The connected fd; -1 once closed.
+    public private(set) var fd: CInt
+    public unowned let loop: EventLoop
+    public let peer: SocketAddress
+    public var delegate: (any ByteStreamDelegate)?
+    public var isSecure: Bool { false }
+
+    /// Wraps an accepted `fd` and registers it on `loop`.
+    public init(fd: CInt, peer: SocketAddress, loop: EventLoop) throws(SystemError) {
+        self.fd = fd
+        self.peer = peer
+        self.loop = loop
+        Socket.setNoDelay(fd)
+        try loop.register(fd: fd, handler: self, events: Epoll.edgeTriggeredReadWrite)
+    }
+
+    public func handleEvents(_ events: UInt32) {
+        guard let delegate else { return }
+        if events & (CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
+            // Even on HUP/ERR let the delegate read first: a request followed by a FIN must still be answered.
+            delegate.streamReadable()
+        }
+        if fd >= 0 && events & CLINUX_EPOLLOUT != 0 {
+            self.delegate?.streamWritable()
+        }
+    }
+
+    public func read(into buffer: inout ReceiveBuffer) -> IOOutcome {
+        guard fd >= 0 else { return .closed }
+        let fd = self.fd
+        do {
+            return try buffer.fill(from: loop.pool) { space throws(SystemError) in
+                try Syscall.read(fd, space)
+            }
+        } catch {
+            loop.logUnexpected(error)
+            return .closed
+        }
+    }
+
+    public func write(_ queue: inout OutboundQueue) -> IOOutcome {
+        guard fd >= 0 else { return .closed }
+        var total = 0
+        do {
+            while let first = queue.first {
+                let outcome: IOOutcome
+                let attempted: Int
+                if case .file(let file, let offset, let count) = first {
+                    attempted = min(count, 1 << 30)
+                    outcome = try Syscall.sendfile(fd, file.fd, offset: offset, count: attempted)
+                } else {
+                    let (filled, bytes) = queue.gather(into: loop.iovecs)
+                    attempted = bytes
+                    outcome = try Syscall.writev(fd, loop.iovecs.baseAddress!, filled)
+                }
+                switch outcome {
+                case .done(let n):
+                    queue.advance(by: n, pool: loop.pool)
+                    total += n
+                    // A short write means the socket buffer is full: wait for EPOLLOUT rather than try again.
+                    if n < attempted { return .done(total) }
+                case .wouldBlock:
+                    return total > 0 ? .done(total) : .wouldBlock
+                case .closed:
+                    return .closed
+                }
+            }
+            return .done(total)
+        } catch {
+            loop.logUnexpected(error)
+            return .closed
+        }
+    }
+
+    public func close() {
+        guard fd >= 0 else { return }
+        loop.deregister(fd: fd)
+        Syscall.close(fd)
+        fd = -1
+        delegate = nil
+    }
+
+    deinit {
+        if fd >= 0 { Syscall.close(fd) }
+    }
+}
+
+extension Epoll {
+    /// The interest set of a connected stream: both directions, edge-triggered, with peer half-close.
+    public static var edgeTriggeredReadWrite: UInt32 {
+        CLINUX_EPOLLIN | CLINUX_EPOLLOUT | CLINUX_EPOLLRDHUP | CLINUX_EPOLLET
+    }
+}

@@ -1,0 +1,67 @@
+/// A hashed timer wheel: O(1) insert, O(1) amortised expiry, no cancellation.
+///
+/// ```
+///  slot = (deadline / tick) % slots.count
+///  [0][1][2]...[current]...[n-1]     each slot: unordered (deadline, element) pairs
+/// ```
+/// Entries further away than one turn stay in their slot and are skipped until their turn comes. There is no
+/// cancel: owners keep their own deadline and ignore (or re-arm) an early firing, so moving a deadline later —
+/// the common case, once per request — costs nothing here. Times are milliseconds on any monotonic clock;
+/// the caller passes `now`, so tests drive it with a fake clock.
+public struct TimerWheel<Element> {
+    private var slots: [[(deadline: Int64, element: Element)]]
+    /// The tick length in milliseconds.
+    public let tick: Int64
+    private var lastTick: Int64
+    /// Entries waiting.
+    public private(set) var count = 0
+
+    /// Makes an empty wheel of `slotCount` slots of `tick` milliseconds, starting at `now`.
+    public init(tick: Int64 = 250, slotCount: Int = 1024, now: Int64) {
+        precondition(tick > 0 && slotCount > 0, "TimerWheel(tick: \(tick), slotCount: \(slotCount))")
+        self.tick = tick
+        slots = Array(repeating: [], count: slotCount)
+        lastTick = now / tick
+    }
+
+    /// Adds `element`, to fire at the first `advance` whose time is at or after `deadline`.
+    public mutating func insert(_ element: Element, deadline: Int64) {
+        let t = max(deadline / tick, lastTick + 1)
+        slots[Int(t % Int64(slots.count))].append((deadline, element))
+        count += 1
+    }
+
+    /// Fires, in no particular order, every entry whose deadline is at or before `now`.
+    /// `fire` may insert new entries; those fire no earlier than the next call.
+    public mutating func advance(to now: Int64, _ fire: (Element) -> Void) {
+        let nowTick = now / tick
+        guard nowTick > lastTick else { return }
+        let steps = min(nowTick - lastTick, Int64(slots.count))
+        var due: [Element] = []
+        for step in 1...steps {
+            let index = Int((lastTick + step) % Int64(slots.count))
+            guard !slots[index].isEmpty else { continue }
+            var kept = slots[index]
+            slots[index] = []
+            var i = 0
+            while i < kept.count {
+                if kept[i].deadline <= now {
+                    due.append(kept[i].element)
+                    kept.swapAt(i, kept.count - 1)
+                    kept.removeLast()
+                } else {
+                    i += 1
+                }
+            }
+            slots[index] = kept
+        }
+        lastTick = nowTick
+        count -= due.count
+        for element in due { fire(element) }
+    }
+
+    /// Milliseconds from `now` until the next tick boundary when anything waits, else nil (sleep forever).
+    public func timeUntilNextTick(now: Int64) -> Int64? {
+        count == 0 ? nil : max(1, (now / tick + 1) * tick - now)
+    }
+}
