@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Reactor"]),
         .testTarget(name: "SiteTests", dependencies: ["Site", "HTTP"]),
+        // Starts the real `mywebsite` binary (built by `swift build` first: scripts/test.sh does both).
         .testTarget(name: "EndToEndTests"),
     ],
     swiftLanguageModes: [.v6]

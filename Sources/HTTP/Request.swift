@@ -38,9 +38,11 @@ public struct Request: Sendable {
     public let contentLength: Int
 
     /// Makes a request from parsed parts (the parser and tests build these).
-    public init(head: [UInt8], method: Method, version: Version, targetRange: Range<Int>, pathRange: Range<Int>,
-                queryRange: Range<Int>?, fields: [(name: Range<Int>, value: Range<Int>)], hostRange: Range<Int>?,
-                keepAlive: Bool, contentLength: Int) {
+    public init(
+        head: [UInt8], method: Method, version: Version, targetRange: Range<Int>, pathRange: Range<Int>,
+        queryRange: Range<Int>?, fields: [(name: Range<Int>, value: Range<Int>)], hostRange: Range<Int>?,
+        keepAlive: Bool, contentLength: Int
+    ) {
         self.head = head
         self.method = method
         self.version = version
@@ -74,7 +76,10 @@ public struct Request: Sendable {
             var same = true
             var i = field.name.lowerBound
             for c in wanted {
-                if asciiLower(head[i]) != asciiLower(c) { same = false; break }
+                if asciiLower(head[i]) != asciiLower(c) {
+                    same = false
+                    break
+                }
                 i += 1
             }
             if same { return field.value }

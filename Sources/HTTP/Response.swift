@@ -75,8 +75,10 @@ public struct Response: Sendable {
     public var closeConnection: Bool
 
     /// Makes a response.
-    public init(status: Status, cachedHeaders: Bytes? = nil, headers: [(name: String, value: String)] = [],
-                body: Body = .empty, closeConnection: Bool = false) {
+    public init(
+        status: Status, cachedHeaders: Bytes? = nil, headers: [(name: String, value: String)] = [],
+        body: Body = .empty, closeConnection: Bool = false
+    ) {
         self.status = status
         self.cachedHeaders = cachedHeaders
         self.headers = headers
@@ -88,8 +90,9 @@ public struct Response: Sendable {
     public static func text(_ status: Status, _ text: String, headers: [(name: String, value: String)] = [])
         -> Response
     {
-        Response(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers,
-                 body: .bytes(Bytes(text)))
+        Response(
+            status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers,
+            body: .bytes(Bytes(text)))
     }
 }
 

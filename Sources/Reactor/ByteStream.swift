@@ -22,6 +22,10 @@ public protocol ByteStream: AnyObject {
     /// True when the stream is encrypted (the HTTP layer reports the scheme from it).
     var isSecure: Bool { get }
 
+    /// True when the last `read` proved the stream empty without an extra call that would return
+    /// `.wouldBlock` (a short read from a socket with no pending FIN). Lets the caller skip that call.
+    var isReadDrained: Bool { get }
+
     /// Reads what is available into `buffer`.
     func read(into buffer: inout ReceiveBuffer) -> IOOutcome
     /// Writes as much of `queue` as the stream takes now, removing what was written.
@@ -29,4 +33,9 @@ public protocol ByteStream: AnyObject {
     func write(_ queue: inout OutboundQueue) -> IOOutcome
     /// Closes the stream (a TLS stream sends close_notify first, best effort) and releases its fd.
     func close()
+}
+
+extension ByteStream {
+    /// By default a stream is never known drained: read until `.wouldBlock`.
+    public var isReadDrained: Bool { false }
 }

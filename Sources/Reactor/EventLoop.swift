@@ -28,6 +28,9 @@ public final class EventLoop {
     public let pool = BufferPool()
     /// The error log, with `loop` metadata.
     public let logger: Logger
+    /// A slot for the owner's per-loop state (the server keeps its listeners and HTTP engine here, so a task
+    /// sent through `handle.execute` can find them).
+    public var context: AnyObject?
     /// Monotonic milliseconds, read once per loop iteration.
     public private(set) var now: Int64
 
@@ -140,7 +143,7 @@ public final class EventLoop {
                 guard Int(fd) < handlers.count, let handler = handlers[Int(fd)] else { continue }
                 handler.handleEvents(mask)
             }
-            wheel.advance(to: now) { $0.timerFired(now: now) }
+            for target in wheel.expire(upTo: now) { target.timerFired(now: now) }
         }
     }
 

@@ -19,9 +19,22 @@ public final class Listener: EventHandler {
     private var failures = 0
 
     /// Opens a listener on `address` (with `SO_REUSEPORT` when `reusePort`) and registers it on `loop`.
-    public init(address: SocketAddress, reusePort: Bool, loop: EventLoop, backoffMilliseconds: Int64 = 100,
-                onAccept: @escaping (CInt, SocketAddress) -> Void) throws(SystemError) {
+    public convenience init(
+        address: SocketAddress, reusePort: Bool, loop: EventLoop, backoffMilliseconds: Int64 = 100,
+        onAccept: @escaping (CInt, SocketAddress) -> Void
+    ) throws(SystemError) {
         let (fd, port) = try Socket.listen(on: address, reusePort: reusePort)
+        try self.init(
+            listeningFD: fd, port: port, loop: loop, backoffMilliseconds: backoffMilliseconds,
+            onAccept: onAccept)
+    }
+
+    /// Takes over a socket already listening (opened with `Socket.listen` on another thread) and registers it
+    /// on `loop`. On failure the socket is closed.
+    public init(
+        listeningFD fd: CInt, port: UInt16, loop: EventLoop, backoffMilliseconds: Int64 = 100,
+        onAccept: @escaping (CInt, SocketAddress) -> Void
+    ) throws(SystemError) {
         self.fd = fd
         self.port = port
         self.loop = loop
@@ -58,8 +71,9 @@ public final class Listener: EventHandler {
     private func pause(_ error: SystemError) {
         failures += 1
         if failures == 1 || failures % 100 == 0 {
-            loop.logger.error("accept paused for \(backoff) ms: \(error) (\(failures) times)",
-                              metadata: ["port": "\(port)"])
+            loop.logger.error(
+                "accept paused for \(backoff) ms: \(error) (\(failures) times)",
+                metadata: ["port": "\(port)"])
         }
         loop.deregister(fd: fd)
         watching = false

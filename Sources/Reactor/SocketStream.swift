@@ -12,6 +12,8 @@ public final class SocketStream: ByteStream, EventHandler {
     public let peer: SocketAddress
     public var delegate: (any ByteStreamDelegate)?
     public var isSecure: Bool { false }
+    public private(set) var isReadDrained = false
+    private var peerHalfClosed = false
 
     /// Wraps an accepted `fd` and registers it on `loop`.
     public init(fd: CInt, peer: SocketAddress, loop: EventLoop) throws(SystemError) {
@@ -24,6 +26,7 @@ public final class SocketStream: ByteStream, EventHandler {
 
     public func handleEvents(_ events: UInt32) {
         guard let delegate else { return }
+        if events & (CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 { peerHalfClosed = true }
         if events & (CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
             // Even on HUP/ERR let the delegate read first: a request followed by a FIN must still be answered.
             delegate.streamReadable()
@@ -37,9 +40,16 @@ public final class SocketStream: ByteStream, EventHandler {
         guard fd >= 0 else { return .closed }
         let fd = self.fd
         do {
-            return try buffer.fill(from: loop.pool) { space throws(SystemError) in
-                try Syscall.read(fd, space)
+            var drained = false
+            let outcome = try buffer.fill(from: loop.pool) { space throws(SystemError) in
+                let outcome = try Syscall.read(fd, space)
+                // A short read emptied the socket's receive queue; new data raises a new edge. Unless the peer
+                // already half-closed: then read on until the 0 that reports it.
+                if case .done(let n) = outcome, n < space.count { drained = true }
+                return outcome
             }
+            isReadDrained = drained && !peerHalfClosed
+            return outcome
         } catch {
             loop.logUnexpected(error)
             return .closed

@@ -26,18 +26,20 @@ public struct TimerWheel<Element> {
 
     /// Adds `element`, to fire at the first `advance` whose time is at or after `deadline`.
     public mutating func insert(_ element: Element, deadline: Int64) {
-        let t = max(deadline / tick, lastTick + 1)
+        // The slot of the first tick boundary at or after the deadline: when that slot's turn comes, `now` has
+        // passed the deadline, so no entry is ever looked at one tick early and then skipped for a whole turn.
+        let t = max((deadline + tick - 1) / tick, lastTick + 1)
         slots[Int(t % Int64(slots.count))].append((deadline, element))
         count += 1
     }
 
-    /// Fires, in no particular order, every entry whose deadline is at or before `now`.
-    /// `fire` may insert new entries; those fire no earlier than the next call.
-    public mutating func advance(to now: Int64, _ fire: (Element) -> Void) {
+    /// Removes and returns, earliest deadline first, every entry whose deadline is at or before `now`.
+    /// The caller fires them after this returns, so firing may insert new entries.
+    public mutating func expire(upTo now: Int64) -> [Element] {
         let nowTick = now / tick
-        guard nowTick > lastTick else { return }
+        guard nowTick > lastTick else { return [] }
         let steps = min(nowTick - lastTick, Int64(slots.count))
-        var due: [Element] = []
+        var due: [(deadline: Int64, element: Element)] = []
         for step in 1...steps {
             let index = Int((lastTick + step) % Int64(slots.count))
             guard !slots[index].isEmpty else { continue }
@@ -46,7 +48,7 @@ public struct TimerWheel<Element> {
             var i = 0
             while i < kept.count {
                 if kept[i].deadline <= now {
-                    due.append(kept[i].element)
+                    due.append(kept[i])
                     kept.swapAt(i, kept.count - 1)
                     kept.removeLast()
                 } else {
@@ -57,7 +59,13 @@ public struct TimerWheel<Element> {
         }
         lastTick = nowTick
         count -= due.count
-        for element in due { fire(element) }
+        if due.count > 1 { due.sort { $0.deadline < $1.deadline } }
+        return due.map(\.element)
+    }
+
+    /// Expires entries up to `now` and calls `fire` with each, earliest first (tests, simple callers).
+    public mutating func advance(to now: Int64, _ fire: (Element) -> Void) {
+        for element in expire(upTo: now) { fire(element) }
     }
 
     /// Milliseconds from `now` until the next tick boundary when anything waits, else nil (sleep forever).

@@ -81,8 +81,10 @@ public struct OutboundQueue {
 
     /// Lets `write` encode directly into the staging block (no intermediate array); `write` returns the
     /// number of bytes it wrote, at most the space it was given. Returns false if `minimumSpace` is not free.
-    public mutating func stage(reserving minimumSpace: Int, pool: BufferPool,
-                               _ write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+    public mutating func stage(
+        reserving minimumSpace: Int, pool: BufferPool,
+        _ write: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> Bool {
         if staging == nil {
             staging = pool.take()
             stagingUsed = 0
@@ -131,16 +133,28 @@ public struct OutboundQueue {
         while left > 0 && head < chunks.count {
             switch chunks[head] {
             case .staged(let r):
-                if left >= r.count { left -= r.count; head += 1 } else {
-                    chunks[head] = .staged(r.lowerBound + left..<r.upperBound); left = 0
+                if left >= r.count {
+                    left -= r.count
+                    head += 1
+                } else {
+                    chunks[head] = .staged(r.lowerBound + left..<r.upperBound)
+                    left = 0
                 }
             case .bytes(let b, let r):
-                if left >= r.count { left -= r.count; head += 1 } else {
-                    chunks[head] = .bytes(b, r.lowerBound + left..<r.upperBound); left = 0
+                if left >= r.count {
+                    left -= r.count
+                    head += 1
+                } else {
+                    chunks[head] = .bytes(b, r.lowerBound + left..<r.upperBound)
+                    left = 0
                 }
             case .file(let f, let offset, let n):
-                if left >= n { left -= n; head += 1 } else {
-                    chunks[head] = .file(f, offset: offset + left, count: n - left); left = 0
+                if left >= n {
+                    left -= n
+                    head += 1
+                } else {
+                    chunks[head] = .file(f, offset: offset + left, count: n - left)
+                    left = 0
                 }
             }
         }

@@ -26,8 +26,12 @@ public enum Socket {
             let rc = withUnsafePointer(to: &storage) { pointer in
                 // Invariant: `storage` holds a sockaddr_in or sockaddr_in6 matching `family`.
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.bind(fd, $0, socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size
-                                                                  : MemoryLayout<sockaddr_in6>.size))
+                    Glibc.bind(
+                        fd, $0,
+                        socklen_t(
+                            family == AF_INET
+                                ? MemoryLayout<sockaddr_in>.size
+                                : MemoryLayout<sockaddr_in6>.size))
                 }
             }
             if rc != 0 { throw SystemError(call: "bind", errno: Syscall.errno) }

@@ -34,8 +34,10 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         case AF_INET6:
             let sin6 = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
             let words = withUnsafeBytes(of: sin6.sin6_addr) { raw in
-                (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                 UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                (
+                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                )
             }
             // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 peer of a dual-stack socket.
             if words.0 == 0 && words.1 >> 32 == 0xffff {

@@ -91,7 +91,9 @@ public enum Syscall {
     }
 
     /// `pread(2)`, for streams that cannot `sendfile` (TLS).
-    public static func pread(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer, offset: Int) throws(SystemError) -> Int {
+    public static func pread(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer, offset: Int) throws(SystemError)
+        -> Int
+    {
         while true {
             let n = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
             if n >= 0 { return n }

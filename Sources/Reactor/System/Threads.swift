@@ -21,13 +21,15 @@ public final class PosixThread: @unchecked Sendable {
     public static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> PosixThread {
         let t = PosixThread()
         let box = Unmanaged.passRetained(Box(name, body)).toOpaque()
-        let rc = pthread_create(&t.thread, nil, { raw in
-            // Invariant: `raw` is the retained Box passed below; it is released exactly once, here.
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            _ = clinux_pthread_setname(box.name)
-            box.body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &t.thread, nil,
+            { raw in
+                // Invariant: `raw` is the retained Box passed below; it is released exactly once, here.
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                _ = clinux_pthread_setname(box.name)
+                box.body()
+                return nil
+            }, box)
         if rc != 0 {
             Unmanaged<Box>.fromOpaque(box).release()
             throw SystemError(call: "pthread_create", errno: rc)

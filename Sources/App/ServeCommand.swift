@@ -1,0 +1,208 @@
+import ArgumentParser
+import Glibc
+import HTTP
+import Logging
+import Reactor
+
+/// How the server meets its visitors.
+enum Mode: String, CaseIterable, ExpressibleByArgument {
+    /// Plain HTTP on `SITE_PORT`, behind a TLS-terminating reverse proxy.
+    case behindProxy = "behind-proxy"
+    /// HTTPS on `--https-port` with our own TLS, and a redirect listener on `--http-port`.
+    case directTLS = "direct-tls"
+}
+
+/// `mywebsite serve`: every setting is a flag, most also an environment variable; flags win over the
+/// environment, which wins over the defaults.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the site.",
+        discussion: """
+            Settings come from flags, else from environment variables (named in each flag's help), else defaults.
+            """
+    )
+
+    @Option(
+        help: "behind-proxy (plain HTTP for a reverse proxy) or direct-tls (HTTPS on --https-port). Env: SITE_MODE.")
+    var mode: String?
+    @Option(help: "Address to listen on (numeric IPv4 or IPv6). Env: SITE_HOST. Default: 0.0.0.0.")
+    var host: String?
+    @Option(help: "Plain HTTP port in behind-proxy mode (0 picks a free port). Env: SITE_PORT. Default: 8080.")
+    var port: String?
+    @Option(help: "Event loops (threads). Env: SITE_THREADS. Default: one per core.")
+    var threads: String?
+    @Option(help: "Comma-separated site languages, the first the default. Env: SITE_LANGUAGES. Default: fr,en.")
+    var languages: String?
+    @Option(help: "Directory of static assets, served under /static/. Env: STATIC_ASSETS_PATH.")
+    var staticPath: String?
+    @Option(help: "Directory of HTML templates. Env: TEMPLATES_PATH.")
+    var templatesPath: String?
+    @Option(help: "Directory of the website data package. Env: DATA_PATH.")
+    var dataPath: String?
+    @Option(help: "File name of the content database inside the data directory. Env: DATABASE_NAME.")
+    var databaseName: String?
+    @Option(
+        help:
+            "Directory for access.log and error.log (reopened on SIGUSR1). Env: LOG_PATH. Default: stdout/stderr only.")
+    var logPath: String?
+    @Option(help: "Directory of configuration files. Env: CONFIG_PATH.")
+    var configPath: String?
+    @Option(
+        help:
+            "CIDR blocks whose X-Forwarded-* headers are trusted. Env: TRUSTED_PROXIES. Default: loopback and private ranges."
+    )
+    var trustedProxies: String?
+    @Option(help: "Access log: on or off. Env: ACCESS_LOG. Default: on.")
+    var accessLog: String?
+    @Option(help: "Access log format: combined or json. Env: LOG_FORMAT. Default: combined.")
+    var logFormat: String?
+    @Option(
+        help: "Error log level: trace, debug, info, notice, warning, error, critical. Env: LOG_LEVEL. Default: info.")
+    var logLevel: String?
+    @Option(help: "Seconds to finish requests in progress on SIGTERM. Env: SHUTDOWN_TIMEOUT. Default: 10.")
+    var shutdownTimeout: String?
+    @Option(help: "Seconds a client may take to send a request head. Env: HEADER_TIMEOUT. Default: 15.")
+    var headerTimeout: String?
+    @Option(help: "Seconds an idle keep-alive connection is kept. Env: KEEPALIVE_TIMEOUT. Default: 75.")
+    var keepaliveTimeout: String?
+    @Option(
+        help:
+            "Exit (for the supervisor to restart us) when a loop has not turned for this many seconds; 0 disables. Env: WATCHDOG_TIMEOUT. Default: 30."
+    )
+    var watchdogTimeout: String?
+
+    mutating func run() throws {
+        let settings: ServeSettings
+        let logs: LogSinks
+        do {
+            settings = try ServeSettings(self, resolver: SettingResolver())
+            logs = try LogSinks(logPath: settings.logPath)
+        } catch {
+            FileHandleStandardError.write("mywebsite: \(error.message)\n")
+            throw ExitCode(64)
+        }
+        let level = settings.logLevel
+        let logger = Logger(label: "mywebsite") { _ in LineLogHandler(sinks: logs.errors, logLevel: level) }
+        let code = Server(settings: settings, logger: logger, logs: logs).run()
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// Every setting of `serve`, resolved and checked.
+struct ServeSettings: Sendable {
+    var mode: Mode
+    var host: String
+    var port: Int
+    var threads: Int
+    var languages: [String]
+    var staticPath: String
+    var templatesPath: String
+    var dataPath: String
+    var databaseName: String
+    var logPath: String?
+    var configPath: String?
+    var accessLogEnabled: Bool
+    var accessLogFormat: AccessLog.Format
+    var logLevel: Logger.Level
+    /// Milliseconds.
+    var shutdownTimeout: Int64
+    /// Milliseconds; 0 disables.
+    var watchdogTimeout: Int64
+    var http: HTTPServerConfiguration
+
+    init(_ c: ServeCommand, resolver r: SettingResolver) throws(ConfigurationError) {
+        mode = try r.resolve(
+            flag: "--mode", flagValue: c.mode, env: "SITE_MODE", default: .behindProxy,
+            allowed: "behind-proxy or direct-tls"
+        ) { Mode(rawValue: $0) }
+        if mode == .directTLS {
+            throw ConfigurationError(
+                "--mode direct-tls: the TLS listener is not built into this version yet "
+                    + "(issue #3); use --mode behind-proxy with a TLS-terminating proxy in front")
+        }
+        host = try r.resolve(
+            flag: "--host", flagValue: c.host, env: "SITE_HOST", default: "0.0.0.0",
+            allowed: "a numeric IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::"
+        ) {
+            SocketAddress(ip: $0) == nil ? nil : $0
+        }
+        port = try r.resolve(
+            flag: "--port", flagValue: c.port, env: "SITE_PORT", default: 8080,
+            allowed: "a port number 0-65535", parse: Parse.portOrZero)
+        let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        threads = try r.resolve(
+            flag: "--threads", flagValue: c.threads, env: "SITE_THREADS", default: max(cores, 1),
+            allowed: "a whole number 1-256"
+        ) { Int($0).flatMap { (1...256).contains($0) ? $0 : nil } }
+        languages = try r.resolve(
+            flag: "--languages", flagValue: c.languages, env: "SITE_LANGUAGES",
+            default: ["fr", "en"], allowed: "comma-separated two-letter codes such as fr,en",
+            parse: Parse.languages)
+        staticPath = r.string(
+            flag: "--static-path", flagValue: c.staticPath, env: "STATIC_ASSETS_PATH",
+            default: "web/static")
+        templatesPath = r.string(
+            flag: "--templates-path", flagValue: c.templatesPath, env: "TEMPLATES_PATH",
+            default: "web/templates")
+        dataPath = r.string(flag: "--data-path", flagValue: c.dataPath, env: "DATA_PATH", default: "data")
+        databaseName = try r.resolve(
+            flag: "--database-name", flagValue: c.databaseName, env: "DATABASE_NAME",
+            default: "site.db", allowed: "a file name without '/'"
+        ) {
+            $0.isEmpty || $0.contains("/") ? nil : $0
+        }
+        let logPath = r.string(flag: "--log-path", flagValue: c.logPath, env: "LOG_PATH", default: "")
+        self.logPath = logPath.isEmpty ? nil : logPath
+        let configPath = r.string(flag: "--config-path", flagValue: c.configPath, env: "CONFIG_PATH", default: "")
+        self.configPath = configPath.isEmpty ? nil : configPath
+        let proxies = try r.resolve(
+            flag: "--trusted-proxies", flagValue: c.trustedProxies, env: "TRUSTED_PROXIES",
+            default: TrustedProxies.defaultCIDRs,
+            allowed: "comma-separated CIDR blocks such as 10.0.0.0/8,::1/128",
+            parse: Parse.cidrList)
+        accessLogEnabled = try r.resolve(
+            flag: "--access-log", flagValue: c.accessLog, env: "ACCESS_LOG",
+            default: true, allowed: "on or off", parse: Parse.bool)
+        accessLogFormat = try r.resolve(
+            flag: "--log-format", flagValue: c.logFormat, env: "LOG_FORMAT",
+            default: .combined, allowed: "combined or json"
+        ) { AccessLog.Format(rawValue: $0) }
+        logLevel = try r.resolve(
+            flag: "--log-level", flagValue: c.logLevel, env: "LOG_LEVEL", default: .info,
+            allowed: "trace, debug, info, notice, warning, error or critical"
+        ) {
+            Logger.Level(rawValue: $0)
+        }
+        shutdownTimeout = try r.resolve(
+            flag: "--shutdown-timeout", flagValue: c.shutdownTimeout,
+            env: "SHUTDOWN_TIMEOUT", default: 10_000, allowed: "seconds (>= 0)",
+            parse: Parse.seconds)
+        watchdogTimeout = try r.resolve(
+            flag: "--watchdog-timeout", flagValue: c.watchdogTimeout,
+            env: "WATCHDOG_TIMEOUT", default: 30_000, allowed: "seconds (>= 0)",
+            parse: Parse.seconds)
+        var http = HTTPServerConfiguration()
+        http.trustedProxies = try TrustedProxies(cidrs: proxies)
+        http.headerTimeout = try r.resolve(
+            flag: "--header-timeout", flagValue: c.headerTimeout, env: "HEADER_TIMEOUT",
+            default: 15_000, allowed: "seconds (> 0)"
+        ) {
+            Parse.seconds($0).flatMap { $0 > 0 ? $0 : nil }
+        }
+        http.keepAliveTimeout = try r.resolve(
+            flag: "--keepalive-timeout", flagValue: c.keepaliveTimeout,
+            env: "KEEPALIVE_TIMEOUT", default: 75_000, allowed: "seconds (> 0)"
+        ) {
+            Parse.seconds($0).flatMap { $0 > 0 ? $0 : nil }
+        }
+        self.http = http
+    }
+}
+
+/// Writes to standard error without Foundation.
+enum FileHandleStandardError {
+    static func write(_ text: String) {
+        LogFile.standardError.write(Array(text.utf8))
+    }
+}

@@ -1,0 +1,107 @@
+/// The timing side of one connection, as a value: which phase it is in since when, and so which deadline
+/// applies. The connection feeds it events and acts on what `timerFired` decides; the clock is injected
+/// (monotonic milliseconds), so tests drive it without sleeping.
+///
+/// ```
+///            bytes of a head               complete head → response queued
+///  fresh ─────────────────────▶ readingHead ───────────────▶ writing ──┐
+///    ▲                              ▲                          │       │ output drained
+///    │                              └──── bytes of next head ──┼── idle ◀┘
+///  accept                                                      └──(pipelined head already buffered)
+/// ```
+/// `fresh` and `readingHead` are bounded by the header timeout, `idle` by the keep-alive timeout, `writing`
+/// by the write timeout counted from the last progress.
+public struct ConnectionState: Sendable, Equatable {
+    /// What the connection waits for.
+    public enum Phase: Sendable, Equatable {
+        /// Accepted, no byte yet.
+        case fresh
+        /// Part of a request head is buffered.
+        case readingHead
+        /// A response is waiting for the client to read it.
+        case writing
+        /// Keep-alive, between requests.
+        case idle
+    }
+
+    /// Why a connection timed out.
+    public enum Timeout: Sendable, Equatable {
+        case header, keepAlive, write
+    }
+
+    /// The decision on a timer firing.
+    public enum Decision: Sendable, Equatable {
+        /// Not yet: wake again at this time.
+        case rearm(at: Int64)
+        /// Close the connection for this reason.
+        case close(Timeout)
+    }
+
+    /// The timeouts in milliseconds.
+    public struct Timeouts: Sendable, Equatable {
+        public var header: Int64
+        public var keepAlive: Int64
+        public var write: Int64
+        /// Makes timeouts.
+        public init(header: Int64, keepAlive: Int64, write: Int64) {
+            self.header = header
+            self.keepAlive = keepAlive
+            self.write = write
+        }
+    }
+
+    /// The current phase.
+    public private(set) var phase: Phase = .fresh
+    /// When the phase started (for `writing`: the last progress).
+    public private(set) var since: Int64
+    private let timeouts: Timeouts
+
+    /// A connection accepted at `now`.
+    public init(now: Int64, timeouts: Timeouts) {
+        since = now
+        self.timeouts = timeouts
+    }
+
+    /// The time at which the current phase times out.
+    public var deadline: Int64 {
+        switch phase {
+        case .fresh, .readingHead: since + timeouts.header
+        case .idle: since + timeouts.keepAlive
+        case .writing: since + timeouts.write
+        }
+    }
+
+    /// Part of a head is buffered after parsing. The header clock starts at the first byte and does not
+    /// restart on later bytes (a slow-loris client cannot keep it alive by trickling).
+    public mutating func partialHeadBuffered(now: Int64) {
+        switch phase {
+        case .fresh, .readingHead: break  // fresh: the clock has run since accept, keep it
+        case .idle:
+            phase = .readingHead
+            since = now
+        case .writing: break  // decided when the output drains
+        }
+    }
+
+    /// A response was queued or some of it was written.
+    public mutating func wrote(now: Int64) {
+        phase = .writing
+        since = now
+    }
+
+    /// All output is written; `partialHead` tells whether bytes of a next request are already buffered.
+    public mutating func outputDrained(now: Int64, partialHead: Bool) {
+        phase = partialHead ? .readingHead : .idle
+        since = now
+    }
+
+    /// The timer fired at `now`.
+    public func timerFired(now: Int64) -> Decision {
+        if now < deadline { return .rearm(at: deadline) }
+        switch phase {
+        case .fresh, .readingHead: return .close(.header)
+        case .idle: return .close(.keepAlive)
+        case .writing: return .close(.write)
+        }
+    }
+}

@@ -1,0 +1,265 @@
+public import Reactor
+
+/// One HTTP/1.1 connection over a `ByteStream`: parses pipelined request heads, asks the responder, writes
+/// responses in order with one `writev` per batch, and enforces the timeouts. Loop-confined.
+///
+/// Read side: on each readiness edge, read until the stream is drained, parsing every complete head in the
+/// buffer after each read. Write side: responses are queued while parsing and flushed once per batch; if the
+/// socket takes only part, the rest waits for `streamWritable`, and reading pauses while more than
+/// `maxPendingOutput` bytes wait (a client that pipelines without reading cannot grow our memory).
+final class HTTPConnection: ByteStreamDelegate, TimerTarget {
+    private let stream: any ByteStream
+    private unowned let server: HTTPServer
+    private var inbound = ReceiveBuffer()
+    private var outbound = OutboundQueue()
+    private var state: ConnectionState
+    private var armedAt: Int64?
+    private var requestsServed = 0
+    private var closeAfterWrite = false
+    private var closed = false
+    private var readPaused = false
+
+    private static let maxPendingOutput = 1 << 20
+
+    init(stream: any ByteStream, server: HTTPServer) {
+        self.stream = stream
+        self.server = server
+        let c = server.configuration
+        state = ConnectionState(
+            now: server.loop.now,
+            timeouts: .init(
+                header: c.headerTimeout,
+                keepAlive: c.keepAliveTimeout,
+                write: c.writeTimeout))
+    }
+
+    func start() {
+        stream.delegate = self
+        updateTimer()
+    }
+
+    // MARK: - Stream events
+
+    func streamReadable() {
+        guard !closed else { return }
+        readLoop: while !closeAfterWrite {
+            if outbound.pendingCount > Self.maxPendingOutput {
+                readPaused = true
+                break
+            }
+            switch stream.read(into: &inbound) {
+            case .done:
+                processBufferedRequests()
+                if stream.isReadDrained { break readLoop }
+            case .wouldBlock:
+                break readLoop
+            case .closed:
+                // The peer is gone or half-closed: answer what was already received, then close.
+                if outbound.isEmpty {
+                    close()
+                    return
+                }
+                closeAfterWrite = true
+            }
+        }
+        flush()
+    }
+
+    func streamWritable() {
+        guard !closed, !outbound.isEmpty else { return }
+        flush()
+    }
+
+    func streamHungUp() {
+        close()
+    }
+
+    // MARK: - Requests
+
+    private func processBufferedRequests() {
+        let loop = server.loop
+        while !closeAfterWrite && !inbound.isEmpty {
+            let outcome = inbound.withReadableSpan { server.parser.parse($0) }
+            switch outcome {
+            case .incomplete:
+                state.partialHeadBuffered(now: loop.now)
+                return
+            case .request(let request, let consumed):
+                inbound.consume(consumed)
+                respond(to: request)
+            case .failure(let error):
+                inbound.consume(inbound.readableCount)
+                respond(to: error)
+                return
+            }
+        }
+    }
+
+    private func respond(to request: Request) {
+        requestsServed += 1
+        let now = WallClock.now()
+        let context = ForwardedClient.context(
+            for: request, peer: stream.peer, secure: stream.isSecure,
+            trusted: server.configuration.trustedProxies, now: now)
+        var response: Response
+        switch request.method {
+        case .get, .head:
+            response = server.responder.respond(to: request, context: context)
+        default:
+            response = .text(
+                .methodNotAllowed, "Method not allowed: this site serves GET and HEAD.\n",
+                headers: [("Allow", "GET, HEAD")])
+        }
+        let keepAlive =
+            request.keepAlive && !response.closeConnection && !server.isDraining
+            && requestsServed < server.configuration.maxRequestsPerConnection
+        enqueue(response, omitBody: request.method == .head, version: request.version, keepAlive: keepAlive)
+        server.accessLog?.record(
+            request: request, context: context, status: response.status.code,
+            bodyBytes: request.method == .head ? 0 : response.body.count)
+        if !keepAlive { closeAfterWrite = true }
+    }
+
+    private func respond(to error: HTTPError) {
+        var response = Response.text(error.status, error.message + "\n")
+        response.closeConnection = true
+        enqueue(response, omitBody: false, version: .http11, keepAlive: false)
+        server.loop.logger.debug(
+            "refused request: \(error.message)",
+            metadata: ["peer": "\(stream.peer)", "status": "\(error.status.code)"])
+        closeAfterWrite = true
+    }
+
+    private func enqueue(_ response: Response, omitBody: Bool, version: Version, keepAlive: Bool) {
+        let server = self.server
+        let loop = server.loop
+        server.headScratch.removeAll(keepingCapacity: true)
+        appendHead(response, version: version, keepAlive: keepAlive, into: &server.headScratch)
+        outbound.stage(server.headScratch, pool: loop.pool)
+        if !omitBody {
+            switch response.body {
+            case .empty: break
+            case .bytes(let b): outbound.append(b)
+            case .slice(let b, let r): outbound.append(b, range: r)
+            case .file(let f, let offset, let count): outbound.append(file: f, offset: offset, count: count)
+            }
+        }
+        server.responsesWritten += 1
+        state.wrote(now: loop.now)
+    }
+
+    private func appendHead(_ response: Response, version: Version, keepAlive: Bool, into head: inout [UInt8]) {
+        let status = response.status
+        head.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status.code, to: &head)
+        head.append(0x20)
+        head.append(contentsOf: status.reason.utf8)
+        head.append(contentsOf: "\r\nServer: ".utf8)
+        head.append(contentsOf: server.configuration.serverName.utf8)
+        head.append(contentsOf: "\r\n".utf8)
+        head.append(contentsOf: server.dateCache.line(for: WallClock.now()))
+        if let cached = response.cachedHeaders {
+            cached.withSpan { span in
+                for i in span.indices { head.append(span[i]) }
+            }
+        }
+        for (name, value) in response.headers {
+            head.append(contentsOf: name.utf8)
+            head.append(contentsOf: ": ".utf8)
+            head.append(contentsOf: value.utf8)
+            head.append(contentsOf: "\r\n".utf8)
+        }
+        if stream.isSecure { head.append(contentsOf: server.secureHeaderBytes) }
+        // RFC 9110 §8.6: no Content-Length on 1xx, 204, or a 304 (whose length would be the 200's).
+        let code = status.code
+        if code >= 200 && code != 204 && code != 304 {
+            head.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &head)
+            head.append(contentsOf: "\r\n".utf8)
+        }
+        if !keepAlive {
+            head.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if version == .http10 {
+            head.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
+        head.append(contentsOf: "\r\n".utf8)
+    }
+
+    private func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+        bytes.append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
+    }
+
+    // MARK: - Writing
+
+    private func flush() {
+        guard !closed else { return }
+        let loop = server.loop
+        if !outbound.isEmpty {
+            let before = outbound.pendingCount
+            switch stream.write(&outbound) {
+            case .closed:
+                close()
+                return
+            case .done, .wouldBlock:
+                if outbound.pendingCount < before { state.wrote(now: loop.now) }
+            }
+        }
+        if outbound.isEmpty {
+            if closeAfterWrite {
+                close()
+                return
+            }
+            state.outputDrained(now: loop.now, partialHead: !inbound.isEmpty)
+            inbound.releaseIfEmpty(to: loop.pool)
+            if server.isDraining && inbound.isEmpty {
+                close()
+                return
+            }
+            if readPaused {
+                readPaused = false
+                streamReadable()
+                return
+            }
+        }
+        updateTimer()
+    }
+
+    // MARK: - Timers and closing
+
+    private func updateTimer() {
+        let deadline = state.deadline
+        if let armed = armedAt, armed > server.loop.now, armed <= deadline { return }
+        server.loop.wake(self, at: deadline)
+        armedAt = deadline
+    }
+
+    func timerFired(now: Int64) {
+        guard !closed else { return }
+        if let armed = armedAt, armed <= now { armedAt = nil }
+        switch state.timerFired(now: now) {
+        case .rearm:
+            updateTimer()
+        case .close(let reason):
+            server.loop.logger.debug("connection timed out: \(reason)", metadata: ["peer": "\(stream.peer)"])
+            close()
+        }
+    }
+
+    /// The server is shutting down: close now if nothing is in progress; otherwise the next response
+    /// carries `Connection: close`.
+    func drain() {
+        if outbound.isEmpty && inbound.isEmpty { close() }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        stream.close()
+        let pool = server.loop.pool
+        outbound.reset(pool: pool)
+        inbound.consume(inbound.readableCount)
+        inbound.releaseIfEmpty(to: pool)
+        server.connectionClosed(self)
+    }
+}

@@ -1,0 +1,106 @@
+public import Reactor
+
+/// Settings of the HTTP/1.1 engine, shared by every loop.
+public struct HTTPServerConfiguration: Sendable {
+    /// Milliseconds a client may take to send a complete request head (from its first byte, or from
+    /// connecting). Exceeded: 408 and close.
+    public var headerTimeout: Int64 = 15_000
+    /// Milliseconds an idle keep-alive connection is kept.
+    public var keepAliveTimeout: Int64 = 75_000
+    /// Milliseconds a response may wait for the client to read it, without progress.
+    public var writeTimeout: Int64 = 30_000
+    /// Requests served on one connection before it is closed (bounds per-connection state over time).
+    public var maxRequestsPerConnection = 100_000
+    /// Parser limits.
+    public var limits = RequestParser.Limits()
+    /// Peers whose `X-Forwarded-*` headers are believed.
+    public var trustedProxies = TrustedProxies.none
+    /// The `Server` header value.
+    public var serverName = "mywebsite"
+    /// Header lines added to every response on an encrypted stream (e.g. `Strict-Transport-Security`).
+    public var secureHeaders: [(name: String, value: String)] = []
+
+    /// Defaults: nginx-like timeouts, RFC 9112 limits as issue #2 sets them.
+    public init() {}
+}
+
+/// The HTTP engine of one loop: its connections, its Date cache, its access-log buffer. Loop-confined.
+///
+/// Calling order: `accept(_:)` for each new stream; `beginShutdown(onDrained:)` once, on SIGTERM.
+public final class HTTPServer {
+    /// The loop this engine runs on.
+    public unowned let loop: EventLoop
+    let configuration: HTTPServerConfiguration
+    let responder: any Responder
+    let parser: RequestParser
+    var dateCache = DateCache()
+    var accessLog: AccessLogBuffer?
+    /// Reused for every response head: no allocation per response once grown.
+    var headScratch: [UInt8] = []
+    private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    private(set) var isDraining = false
+    private var onDrained: (() -> Void)?
+    let secureHeaderBytes: [UInt8]
+    /// Responses written since start (metrics, tests).
+    public internal(set) var responsesWritten = 0
+
+    /// Makes the engine for `loop`.
+    public init(
+        loop: EventLoop, configuration: HTTPServerConfiguration, responder: any Responder,
+        accessLog: AccessLog?
+    ) {
+        self.loop = loop
+        self.configuration = configuration
+        self.responder = responder
+        parser = RequestParser(limits: configuration.limits)
+        self.accessLog = accessLog.map(AccessLogBuffer.init)
+        headScratch.reserveCapacity(1024)
+        secureHeaderBytes = Array(configuration.secureHeaders.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
+        if self.accessLog != nil {
+            loop.repeating(everyMilliseconds: 1000) { [weak self] in self?.accessLog?.flush() }
+        }
+    }
+
+    /// Open connections on this loop.
+    public var connectionCount: Int { connections.count }
+
+    /// Starts serving HTTP on `stream` (a plain socket or a TLS stream).
+    public func accept(_ stream: any ByteStream) {
+        if isDraining {
+            stream.close()
+            return
+        }
+        let connection = HTTPConnection(stream: stream, server: self)
+        connections[ObjectIdentifier(connection)] = connection
+        connection.start()
+    }
+
+    func connectionClosed(_ connection: HTTPConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+        if isDraining && connections.isEmpty { finishDraining() }
+    }
+
+    /// Stops taking new requests: idle connections close now, busy ones after their current response.
+    /// `onDrained` runs (on this loop) once the last connection is gone, or at once if there is none.
+    public func beginShutdown(onDrained: @escaping () -> Void) {
+        isDraining = true
+        self.onDrained = onDrained
+        for connection in Array(connections.values) { connection.drain() }
+        if connections.isEmpty { finishDraining() }
+    }
+
+    /// Closes every remaining connection now (the shutdown timeout passed).
+    public func closeAll() {
+        for connection in Array(connections.values) { connection.close() }
+    }
+
+    private func finishDraining() {
+        accessLog?.flush()
+        let done = onDrained
+        onDrained = nil
+        done?()
+    }
+
+    /// Writes pending access-log lines (shutdown, tests).
+    public func flushAccessLog() { accessLog?.flush() }
+}

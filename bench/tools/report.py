@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Markdown summary of one benchmark run: report.py RESULTS_DIR (prints it and writes summary.md).
+
+Reads the raw files run.sh leaves in RESULTS_DIR, named <scenario>.<server>.r<round>.<kind>:
+    .wrk.txt     wrk --latency output               -> req/s, p50, p99, requests, errors
+    .h2load.txt  h2load output                      -> req/s, requests, failures
+    .cpu.txt     "before after" CPU seconds of the server's process tree around the measured run
+                 -> CPU µs per request, and cores used (CPU seconds / run seconds): a server that got
+                    fewer cores than its rival was starved by the machine, not slower per request
+    .idle.json   idle_conns.py record               -> KiB per idle connection
+plus notes.txt (one line per caveat found during the run). With several rounds each figure is the
+median over rounds. Ratios are mywebsite / nginx. Standard library only.
+"""
+
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+SERVERS = ("nginx", "mywebsite")
+UNIT_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
+
+# scenario -> (what it checks, check(ng, me) -> bool); ng/me are the aggregated figures of each server.
+TARGETS = {
+    "get-1k": ("req/s ≥1.0×", lambda ng, me: me["rps"] >= ng["rps"]),
+    "get-12k": ("req/s ≥1.0×, p99 ≤1.5×", lambda ng, me: me["rps"] >= ng["rps"] and me["p99"] <= 1.5 * ng["p99"]),
+    "get-100k": ("req/s ≥0.8×", lambda ng, me: me["rps"] >= 0.8 * ng["rps"]),
+    "tls-get-12k": ("req/s ≥0.9×", lambda ng, me: me["rps"] >= 0.9 * ng["rps"]),
+    "tls-handshake": ("req/s ≥0.9×, CPU ≤1.1×", lambda ng, me: me["rps"] >= 0.9 * ng["rps"] and me["cpu_us"] <= 1.1 * ng["cpu_us"]),
+    "tls-handshake-h2load": ("req/s ≥0.9×, CPU ≤1.1×", lambda ng, me: me["rps"] >= 0.9 * ng["rps"] and me["cpu_us"] <= 1.1 * ng["cpu_us"]),
+    "idle-connect": ("≤2 KiB/conn", lambda ng, me: me["kib_per_conn"] <= 2.0),
+    "idle-request": ("≤2 KiB/conn", lambda ng, me: me["kib_per_conn"] <= 2.0),
+    "tls-idle-request": ("≤ nginx KiB/conn", lambda ng, me: me["kib_per_conn"] <= ng["kib_per_conn"]),
+}
+
+
+def parse_wrk(text):
+    elapsed = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h),", text)
+    figures = {"requests": int(elapsed.group(1)), "seconds": float(elapsed.group(2)) * UNIT_US[elapsed.group(3)] / 1e6,
+               "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)), "errors": 0}
+    for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M):
+        figures[f"p{pct}"] = float(value) * UNIT_US[unit]
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if socket_errors:
+        figures["errors"] += sum(int(n) for n in socket_errors.groups())
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non_2xx:
+        figures["errors"] += int(non_2xx.group(1))
+    return figures
+
+
+def parse_h2load(text):
+    finished = re.search(r"finished in ([\d.]+)(us|ms|s|m|h), ([\d.]+) req/s", text)
+    counts = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+                       r"(\d+) errored, (\d+) timeout", text)
+    done, succeeded, failed, errored, timeout = (int(n) for n in counts.groups())
+    return {"requests": succeeded, "rps": float(finished.group(3)),
+            "seconds": float(finished.group(1)) * UNIT_US[finished.group(2)] / 1e6,
+            "errors": failed + errored + timeout + (done - succeeded)}
+
+
+def load(directory):
+    """{scenario: {server: [per-round figures]}} in the order scenarios were first run."""
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(directory, "*.*.r*.*")), key=os.path.getmtime):
+        match = re.fullmatch(r"([\w-]+)\.(nginx|mywebsite)\.r(\d+)\.(wrk\.txt|h2load\.txt|idle\.json)",
+                             os.path.basename(path))
+        if not match:
+            continue
+        scenario, server, _, kind = match.groups()
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        try:
+            if kind == "idle.json":
+                figures = json.loads(text)
+            else:
+                figures = parse_wrk(text) if kind == "wrk.txt" else parse_h2load(text)
+                with open(path.rsplit(".", 2)[0] + ".cpu.txt", encoding="utf-8") as f:
+                    before, after = (float(x) for x in f.read().split())
+                if figures["requests"]:
+                    figures["cpu_us"] = (after - before) * 1e6 / figures["requests"]
+                if figures["seconds"]:
+                    figures["cores"] = (after - before) / figures["seconds"]
+        except (AttributeError, ValueError, OSError) as error:
+            print(f"report: skipping {os.path.basename(path)}: {error}", file=sys.stderr)
+            continue
+        runs.setdefault(scenario, {s: [] for s in SERVERS})[server].append(figures)
+    return runs
+
+
+def median(rounds, key):
+    values = [r[key] for r in rounds if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt_num(value, digits=0):
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def fmt_ratio(mine, theirs):
+    return "—" if mine is None or not theirs else f"{mine / theirs:.2f}×"
+
+
+def mib(kib):
+    return f"{kib / 1024:.1f}"
+
+
+def fmt_us(value):
+    if value is None:
+        return "—"
+    if value < 1000:
+        return f"{value:.0f}µs"
+    return f"{value / 1e3:.2f}ms" if value < 1e6 else f"{value / 1e6:.2f}s"
+
+
+def verdict(scenario, ng, me):
+    if scenario not in TARGETS:
+        return "—"
+    label, check = TARGETS[scenario]
+    try:
+        return f"{label}: {'met' if check(ng, me) else 'MISSED'}"
+    except (TypeError, KeyError):
+        return f"{label}: n/a"
+
+
+def throughput_table(runs):
+    lines = ["| scenario | nginx req/s | mywebsite req/s | ratio | nginx p50 / p99 | mywebsite p50 / p99 "
+             "| nginx CPU µs/req (cores) | mywebsite CPU µs/req (cores) | CPU ratio | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for scenario, by_server in runs.items():
+        rounds = by_server["nginx"] + by_server["mywebsite"]
+        if not rounds or "rps" not in rounds[0]:
+            continue
+        keys = ("rps", "p50", "p99", "cpu_us", "cores", "errors")
+        agg = {s: {k: median(by_server[s], k) for k in keys} for s in SERVERS}
+        ng, me = agg["nginx"], agg["mywebsite"]
+        target = verdict(scenario, ng, me)
+        bad = [f"{s} {int(agg[s]['errors'])} errors" for s in SERVERS if agg[s]["errors"]]
+        if bad:
+            target = "INVALID: " + ", ".join(bad)
+        lines.append(f"| {scenario} | {fmt_num(ng['rps'])} | {fmt_num(me['rps'])} | {fmt_ratio(me['rps'], ng['rps'])} "
+                     f"| {fmt_us(ng['p50'])} / {fmt_us(ng['p99'])} | {fmt_us(me['p50'])} / {fmt_us(me['p99'])} "
+                     f"| {fmt_num(ng['cpu_us'], 1)} ({fmt_num(ng['cores'], 2)}) "
+                     f"| {fmt_num(me['cpu_us'], 1)} ({fmt_num(me['cores'], 2)}) "
+                     f"| {fmt_ratio(me['cpu_us'], ng['cpu_us'])} | {target} |")
+    return lines if len(lines) > 2 else []
+
+
+def idle_table(runs):
+    lines = ["| scenario | open nginx / mywebsite | nginx KiB/conn | mywebsite KiB/conn | ratio "
+             "| nginx master / workers RSS after, MiB | mywebsite RSS before → after → closed, MiB | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for scenario, by_server in runs.items():
+        rounds = by_server["nginx"] + by_server["mywebsite"]
+        if not rounds or "kib_per_conn" not in rounds[0]:
+            continue
+        agg = {s: {"kib_per_conn": median(by_server[s], "kib_per_conn"), "alive": median(by_server[s], "alive"),
+                   "attempted": median(by_server[s], "attempted")} for s in SERVERS}
+        last = {s: by_server[s][-1] if by_server[s] else None for s in SERVERS}
+        ng, me = agg["nginx"], agg["mywebsite"]
+        ng_rss = (f"{mib(last['nginx']['after']['root_kib'])} / {mib(last['nginx']['after']['children_kib'])}"
+                  if last["nginx"] else "—")
+        me_rss = (" → ".join(mib(last["mywebsite"][k]["total_kib"]) for k in ("before", "after", "after_close"))
+                  if last["mywebsite"] else "—")
+        opened = " / ".join(fmt_num(agg[s]["alive"]) if agg[s]["alive"] == agg[s]["attempted"]
+                            else f"{fmt_num(agg[s]['alive'])} of {fmt_num(agg[s]['attempted'])}" for s in SERVERS)
+        lines.append(f"| {scenario} | {opened} | {fmt_num(ng['kib_per_conn'], 2)} | {fmt_num(me['kib_per_conn'], 2)} "
+                     f"| {fmt_ratio(me['kib_per_conn'], ng['kib_per_conn'])} | {ng_rss} | {me_rss} "
+                     f"| {verdict(scenario, ng, me)} |")
+    return lines if len(lines) > 2 else []
+
+
+def main(argv):
+    if len(argv) != 2 or not os.path.isdir(argv[1]):
+        print("usage: report.py RESULTS_DIR", file=sys.stderr)
+        return 2
+    directory = argv[1]
+    runs = load(directory)
+    out = [f"## Benchmark {os.path.basename(os.path.normpath(directory))}", ""]
+    for table in (throughput_table(runs), idle_table(runs)):
+        if table:
+            out += table + [""]
+    notes = os.path.join(directory, "notes.txt")
+    if os.path.exists(notes):
+        with open(notes, encoding="utf-8") as f:
+            out += [f"- {line.strip()}" for line in f if line.strip()] + [""]
+    text = "\n".join(out)
+    print(text)
+    with open(os.path.join(directory, "summary.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    return 0 if len(out) > 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
