@@ -78,9 +78,9 @@ final class Server: Sendable {
         LogFile.standardOutput.write(Array("listening: \(bound.url)\n".utf8))
         let watchdog = try? PosixThread.spawn(name: "watchdog") { [self] in self.watch() }
         for thread in threads { thread.join() }
+        watchdog?.join()  // it returns once no loop runs
         logs.flush()
         logger.info("stopped")
-        _ = watchdog
         return 0
     }
 

@@ -18,6 +18,8 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
     private var closeAfterWrite = false
     private var closed = false
     private var readPaused = false
+    /// The peer's address as text, formatted on first use (once per connection, not per request).
+    private lazy var peerText = stream.peer.ipString
 
     private static let maxPendingOutput = 1 << 20
 
@@ -133,8 +135,14 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
     private func enqueue(_ response: Response, omitBody: Bool, version: Version, keepAlive: Bool) {
         let server = self.server
         let loop = server.loop
+        // The head goes to the staging block in three copies — the per-response start, the response's shared
+        // header block, the per-response end — which merge into one contiguous run (one iovec).
         server.headScratch.removeAll(keepingCapacity: true)
-        appendHead(response, version: version, keepAlive: keepAlive, into: &server.headScratch)
+        appendHeadStart(response.status, into: &server.headScratch)
+        outbound.stage(server.headScratch, pool: loop.pool)
+        if let cached = response.cachedHeaders { outbound.stage(cached, pool: loop.pool) }
+        server.headScratch.removeAll(keepingCapacity: true)
+        appendHeadEnd(response, version: version, keepAlive: keepAlive, into: &server.headScratch)
         outbound.stage(server.headScratch, pool: loop.pool)
         if !omitBody {
             switch response.body {
@@ -148,8 +156,7 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
         state.wrote(now: loop.now)
     }
 
-    private func appendHead(_ response: Response, version: Version, keepAlive: Bool, into head: inout [UInt8]) {
-        let status = response.status
+    private func appendHeadStart(_ status: Status, into head: inout [UInt8]) {
         head.append(contentsOf: "HTTP/1.1 ".utf8)
         appendDecimal(status.code, to: &head)
         head.append(0x20)
@@ -158,11 +165,9 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
         head.append(contentsOf: server.configuration.serverName.utf8)
         head.append(contentsOf: "\r\n".utf8)
         head.append(contentsOf: server.dateCache.line(for: WallClock.now()))
-        if let cached = response.cachedHeaders {
-            cached.withSpan { span in
-                for i in span.indices { head.append(span[i]) }
-            }
-        }
+    }
+
+    private func appendHeadEnd(_ response: Response, version: Version, keepAlive: Bool, into head: inout [UInt8]) {
         for (name, value) in response.headers {
             head.append(contentsOf: name.utf8)
             head.append(contentsOf: ": ".utf8)
@@ -171,7 +176,7 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
         }
         if stream.isSecure { head.append(contentsOf: server.secureHeaderBytes) }
         // RFC 9110 §8.6: no Content-Length on 1xx, 204, or a 304 (whose length would be the 200's).
-        let code = status.code
+        let code = response.status.code
         if code >= 200 && code != 204 && code != 304 {
             head.append(contentsOf: "Content-Length: ".utf8)
             appendDecimal(response.body.count, to: &head)

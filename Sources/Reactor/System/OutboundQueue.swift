@@ -79,6 +79,18 @@ public struct OutboundQueue {
         pendingCount += count
     }
 
+    /// Copies `bytes` into the staging block and queues them (a cached header block placed between the
+    /// per-response lines, so the whole head stays one iovec).
+    public mutating func stage(_ bytes: Bytes, pool: BufferPool) {
+        let count = bytes.count
+        let staged = stage(reserving: count, pool: pool) { space in
+            // Invariant: `space` has at least `count` bytes (reserved above) and `bytes.storage` holds `count`.
+            space.baseAddress!.copyMemory(from: bytes.storage.baseAddress!, byteCount: count)
+            return count
+        }
+        if !staged { append(bytes) }
+    }
+
     /// Lets `write` encode directly into the staging block (no intermediate array); `write` returns the
     /// number of bytes it wrote, at most the space it was given. Returns false if `minimumSpace` is not free.
     public mutating func stage(
