@@ -7,16 +7,20 @@ import PackageDescription
 let package = Package(
     name: "mywebsite",
     products: [
-        .executable(name: "mywebsite", targets: ["App"])
+        .executable(name: "mywebsite", targets: ["App"]),
+        .executable(name: "mywebsite-data", targets: ["DataTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         .target(name: "CLinux"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "Reactor",
             dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
@@ -25,7 +29,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["Reactor"]),
         .target(
             name: "Site",
-            dependencies: ["HTTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTP", "CSQLite", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "App",
@@ -35,9 +39,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `mywebsite-data`: builds, checks and packs website data packages. Foundation, Yams and Ink stay
+        // here, out of the server binary.
+        .executableTarget(
+            name: "DataTool",
+            dependencies: [
+                "Site",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Reactor"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor"]),
         .testTarget(name: "SiteTests", dependencies: ["Site", "HTTP"]),
+        .testTarget(name: "DataToolTests", dependencies: ["DataTool", "Site"]),
         // Starts the real `mywebsite` binary (built by `swift build` first: scripts/test.sh does both).
         .testTarget(name: "EndToEndTests"),
     ],

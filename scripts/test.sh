@@ -13,7 +13,7 @@ scripts/setup.sh
 step() { printf '\n== %s\n' "$*"; }
 
 step "build (undeclared imports between targets fail the build)"
-swift build --build-tests --explicit-target-dependency-import-check error
+swift build --build-tests --explicit-target-dependency-import-check error -Xswiftc -warnings-as-errors
 
 step "unit and end-to-end tests"
 MYWEBSITE_BIN="$PWD/.build/debug/mywebsite" swift test --skip-build

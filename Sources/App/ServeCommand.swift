@@ -72,6 +72,38 @@ struct ServeCommand: ParsableCommand {
     )
     var watchdogTimeout: String?
 
+    @Option(help: "HTTPS port in direct-tls mode (0 picks a free port). Env: HTTPS_PORT. Default: 443.")
+    var httpsPort: String?
+    @Option(
+        help:
+            "Plain HTTP port in direct-tls mode, which redirects to HTTPS ('off' for none). Env: HTTP_PORT. Default: 80."
+    )
+    var httpPort: String?
+    @Option(help: "Certificate chain (PEM), repeatable, paired in order with --key. Env: TLS_CERT (comma-separated).")
+    var cert: [String] = []
+    @Option(help: "Private key (PEM) of the --cert at the same position. Env: TLS_KEY (comma-separated).")
+    var key: [String] = []
+    @Option(help: "Directory of NAME.crt + NAME.key pairs, for SNI (default.crt first if present). Env: TLS_CERT_DIR.")
+    var certDir: String?
+    @Option(help: "intermediate (TLS 1.2 and 1.3) or modern (TLS 1.3 only). Env: TLS_PROFILE. Default: intermediate.")
+    var tlsProfile: String?
+    @Option(
+        help:
+            "Strict-Transport-Security max-age in seconds, 0 for none. Env: HSTS_MAX_AGE. Default: 31536000 (0 with a self-signed certificate)."
+    )
+    var hstsMaxAge: String?
+    @Option(help: "TLS session resumption (tickets and cache): on or off. Env: TLS_SESSION_RESUMPTION. Default: on.")
+    var tlsSessionResumption: String?
+    @Option(help: "Seconds a client may take to complete the TLS handshake. Env: TLS_HANDSHAKE_TIMEOUT. Default: 10.")
+    var tlsHandshakeTimeout: String?
+    @Flag(
+        help:
+            "Refuse to start in direct-tls mode without a configured certificate (no self-signed fallback). Env: REQUIRE_CERTIFICATE=1."
+    )
+    var requireCertificate = false
+    @Flag(help: "Serve the site on --http-port too, instead of redirecting (internal checks only).")
+    var httpServesSite = false
+
     mutating func run() throws {
         let settings: ServeSettings
         let logs: LogSinks
@@ -110,17 +142,16 @@ struct ServeSettings: Sendable {
     /// Milliseconds; 0 disables.
     var watchdogTimeout: Int64
     var http: HTTPServerConfiguration
+    var tls: TLSSettings
 
     init(_ c: ServeCommand, resolver r: SettingResolver) throws(ConfigurationError) {
+        tls = try TLSSettings(c, resolver: r)
+        // Behind-proxy is the default unless a certificate is configured.
         mode = try r.resolve(
-            flag: "--mode", flagValue: c.mode, env: "SITE_MODE", default: .behindProxy,
+            flag: "--mode", flagValue: c.mode, env: "SITE_MODE",
+            default: tls.certificates.isEmpty && tls.certificateDirectory == nil ? .behindProxy : .directTLS,
             allowed: "behind-proxy or direct-tls"
         ) { Mode(rawValue: $0) }
-        if mode == .directTLS {
-            throw ConfigurationError(
-                "--mode direct-tls: the TLS listener is not built into this version yet "
-                    + "(issue #3); use --mode behind-proxy with a TLS-terminating proxy in front")
-        }
         host = try r.resolve(
             flag: "--host", flagValue: c.host, env: "SITE_HOST", default: "0.0.0.0",
             allowed: "a numeric IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::"

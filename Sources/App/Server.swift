@@ -4,6 +4,7 @@ import Logging
 import Reactor
 import Site
 import Synchronization
+import TLS
 
 /// Builds the loops, binds the listeners, wires the site, and runs until a signal stops it.
 ///
@@ -17,6 +18,17 @@ final class Server: Sendable {
     private let handles = Mutex<[LoopHandle]>([])
     private let shutdownStartedAt = Atomic<Int64>(0)
     private let loopsRunning = Atomic<Int>(0)
+    private let reloadRequested = Atomic<Bool>(false)
+    private let tlsState = Mutex<TLSState?>(nil)
+
+    /// What direct-TLS reloads: the certificate files, the context holder every listener reads, the files'
+    /// last signature, and when the ticket keys last rotated.
+    struct TLSState {
+        let source: CertificateSource
+        let holder: TLSContextHolder
+        var signature: [Int]
+        var lastRotation = MonotonicClock.now()
+    }
 
     init(settings: ServeSettings, logger: Logger, logs: LogSinks) {
         self.settings = settings
@@ -27,40 +39,40 @@ final class Server: Sendable {
     /// Per-loop state, kept in `EventLoop.context`.
     final class LoopState {
         var listeners: [Listener] = []
-        var http: HTTPServer?
+        var servers: [HTTPServer] = []
         var signals: SignalSource?
     }
 
-    /// One bound port: its sockets (one per loop) and what to run on it.
-    struct BoundPort: Sendable {
+    /// One listening port: its sockets (one per loop), what answers on it, and whether it speaks TLS.
+    struct Endpoint: Sendable {
         let fds: [CInt]
         let port: UInt16
         let url: String
+        let responder: any Responder
+        let http: HTTPServerConfiguration
+        let tls: TLSContextHolder?
     }
 
     /// Runs the server; returns the process exit code.
     func run() -> Int32 {
         Signals.blockForSignalFD([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
-        let bound: BoundPort
-        do {
-            bound = try bind(host: settings.host, port: settings.port, scheme: "http")
-        } catch {
-            logger.critical("cannot listen on \(settings.host):\(settings.port): \(error)")
-            return 1
-        }
         let staticFiles = StaticFiles(root: settings.staticPath)
         let router = Router(staticFiles: staticFiles, isHealthy: { [self] in self.loopsAreResponsive() })
+        let endpoints: [Endpoint]
+        do {
+            endpoints = try makeEndpoints(router: router)
+        } catch {
+            logger.critical("\(error)")
+            return error is ConfigurationError ? 64 : 1
+        }
         let accessLog =
-            settings.accessLogEnabled
-            ? AccessLog(format: settings.accessLogFormat, sinks: logs.access)
-            : nil
+            settings.accessLogEnabled ? AccessLog(format: settings.accessLogFormat, sinks: logs.access) : nil
         var threads: [PosixThread] = []
         for index in 0..<settings.threads {
-            let fd = bound.fds[index]
             do {
                 threads.append(
                     try PosixThread.spawn(name: "loop-\(index)") { [self] in
-                        self.runLoop(index: index, listenFD: fd, port: bound.port, router: router, accessLog: accessLog)
+                        self.runLoop(index: index, endpoints: endpoints, accessLog: accessLog)
                     })
             } catch {
                 logger.critical("cannot start loop thread \(index): \(error)")
@@ -68,14 +80,15 @@ final class Server: Sendable {
             }
         }
         while loopsRunning.load(ordering: .acquiring) < settings.threads { usleep(1000) }
-        logger.info(
-            "listening",
-            metadata: [
-                "url": "\(bound.url)", "mode": "\(settings.mode.rawValue)",
-                "loops": "\(settings.threads)",
-            ])
-        // Tests and scripts wait for this exact line on stdout.
-        LogFile.standardOutput.write(Array("listening: \(bound.url)\n".utf8))
+        for endpoint in endpoints {
+            logger.info(
+                "listening",
+                metadata: [
+                    "url": "\(endpoint.url)", "mode": "\(settings.mode.rawValue)", "loops": "\(settings.threads)",
+                ])
+            // Tests and scripts wait for these exact lines on stdout.
+            LogFile.standardOutput.write(Array("listening: \(endpoint.url)\n".utf8))
+        }
         let watchdog = try? PosixThread.spawn(name: "watchdog") { [self] in self.watch() }
         for thread in threads { thread.join() }
         watchdog?.join()  // it returns once no loop runs
@@ -84,9 +97,61 @@ final class Server: Sendable {
         return 0
     }
 
-    private func bind(host: String, port: Int, scheme: String) throws(SystemError) -> BoundPort {
-        guard let address = SocketAddress(ip: host, port: UInt16(port)) else {
-            throw SystemError(call: "inet_pton", errno: EINVAL)
+    /// Binds the ports of the mode: one plain port behind a proxy; HTTPS plus the redirecting plain port with
+    /// direct TLS.
+    private func makeEndpoints(router: Router) throws -> [Endpoint] {
+        switch settings.mode {
+        case .behindProxy:
+            let (fds, port) = try bind(port: settings.port)
+            return [
+                Endpoint(
+                    fds: fds, port: port, url: url("http", port), responder: router, http: settings.http, tls: nil)
+            ]
+        case .directTLS:
+            let certificates = try CertificateSource(
+                settings: settings.tls, stateDirectory: settings.configPath ?? settings.dataPath, logger: logger)
+            let holder: TLSContextHolder
+            do {
+                holder = TLSContextHolder(try TLSContext(configuration: certificates.configuration))
+            } catch {
+                throw ConfigurationError("direct-tls: \(error)")
+            }
+            tlsState.withLock {
+                $0 = TLSState(source: certificates, holder: holder, signature: certificates.signature())
+            }
+            var https = settings.http
+            let maxAge = settings.tls.hstsMaxAge ?? (certificates.isSelfSigned ? 0 : 31_536_000)
+            if maxAge > 0 { https.secureHeaders = [("Strict-Transport-Security", "max-age=\(maxAge)")] }
+            let (fds, port) = try bind(port: settings.tls.httpsPort)
+            var endpoints = [
+                Endpoint(fds: fds, port: port, url: url("https", port), responder: router, http: https, tls: holder)
+            ]
+            if let httpPort = settings.tls.httpPort {
+                let (plainFDs, plainPort) = try bind(port: httpPort)
+                let responder: any Responder =
+                    settings.tls.httpServesSite
+                    ? router
+                    : HTTPSRedirector(
+                        httpsPort: Int(port), fallbackHost: settings.host == "0.0.0.0" ? "localhost" : settings.host,
+                        passThrough: ["/healthz": router])
+                endpoints.append(
+                    Endpoint(
+                        fds: plainFDs, port: plainPort, url: url("http", plainPort), responder: responder,
+                        http: settings.http, tls: nil))
+            }
+            return endpoints
+        }
+    }
+
+    private func url(_ scheme: String, _ port: UInt16) -> String {
+        let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+        return "\(scheme)://\(host):\(port)"
+    }
+
+    /// One `SO_REUSEPORT` socket per loop on `port` (0: the first socket picks a free port, the others join it).
+    private func bind(port: Int) throws -> (fds: [CInt], port: UInt16) {
+        guard let address = SocketAddress(ip: settings.host, port: UInt16(port)) else {
+            throw ConfigurationError("--host '\(settings.host)' is not a numeric address")
         }
         var fds: [CInt] = []
         var actualPort = UInt16(port)
@@ -99,13 +164,20 @@ final class Server: Sendable {
             }
         } catch {
             for fd in fds { Syscall.close(fd) }
-            throw error
+            let hint =
+                error.errno == EACCES
+                ? " (ports below 1024 need CAP_NET_BIND_SERVICE or net.ipv4.ip_unprivileged_port_start; see README)"
+                : ""
+            throw ListenError(description: "cannot listen on \(settings.host):\(port): \(error)\(hint)")
         }
-        let shownHost = if case .v6 = address.host { "[\(host)]" } else { host }
-        return BoundPort(fds: fds, port: actualPort, url: "\(scheme)://\(shownHost):\(actualPort)")
+        return (fds, actualPort)
     }
 
-    private func runLoop(index: Int, listenFD: CInt, port: UInt16, router: Router, accessLog: AccessLog?) {
+    struct ListenError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private func runLoop(index: Int, endpoints: [Endpoint], accessLog: AccessLog?) {
         let loop: EventLoop
         do {
             loop = try EventLoop(id: index, logger: logger)
@@ -115,18 +187,30 @@ final class Server: Sendable {
         }
         let state = LoopState()
         loop.context = state
-        let http = HTTPServer(loop: loop, configuration: settings.http, responder: router, accessLog: accessLog)
-        state.http = http
         do {
-            state.listeners.append(
-                try Listener(listeningFD: listenFD, port: port, loop: loop) { fd, peer in
-                    do {
-                        http.accept(try SocketStream(fd: fd, peer: peer, loop: loop))
-                    } catch {
-                        Syscall.close(fd)
-                        loop.logUnexpected(error)
-                    }
-                })
+            for endpoint in endpoints {
+                let http = HTTPServer(
+                    loop: loop, configuration: endpoint.http, responder: endpoint.responder, accessLog: accessLog)
+                state.servers.append(http)
+                let tls = endpoint.tls
+                let handshakeTimeout = Duration.milliseconds(settings.tls.handshakeTimeout)
+                state.listeners.append(
+                    try Listener(listeningFD: endpoint.fds[index], port: endpoint.port, loop: loop) { fd, peer in
+                        do {
+                            let socket = try SocketStream(fd: fd, peer: peer, loop: loop)
+                            if let tls {
+                                http.accept(
+                                    TLSStream(
+                                        transport: socket, context: tls.current, handshakeTimeout: handshakeTimeout))
+                            } else {
+                                http.accept(socket)
+                            }
+                        } catch {
+                            Syscall.close(fd)
+                            loop.logUnexpected(error)
+                        }
+                    })
+            }
             if index == 0 {
                 state.signals = try SignalSource(signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1], loop: loop) {
                     [self] signal in self.handle(signal: signal)
@@ -154,7 +238,8 @@ final class Server: Sendable {
         case SIGUSR1:
             logs.reopen(logger: logger)
         case SIGHUP:
-            logger.info("SIGHUP: nothing to reload yet in this mode")
+            // Reloading reads files and builds contexts: done on the watchdog thread, not on this loop.
+            reloadRequested.store(true, ordering: .releasing)
         default:
             break
         }
@@ -172,8 +257,44 @@ final class Server: Sendable {
             handle.execute { loop in
                 guard let state = loop.context as? LoopState else { return }
                 for listener in state.listeners { listener.close() }
-                state.http?.beginShutdown { [unowned loop] in loop.handle.stop() }
+                // The loop stops once every server on it has drained.
+                var remaining = state.servers.count
+                for server in state.servers {
+                    server.beginShutdown { [unowned loop] in
+                        remaining -= 1
+                        if remaining == 0 { loop.handle.stop() }
+                    }
+                }
+                if state.servers.isEmpty { loop.handle.stop() }
             }
+        }
+    }
+
+    // MARK: - Reloading
+
+    /// Reloads what changed on disk (or everything, on SIGHUP). Runs on the watchdog thread.
+    private func reloadIfNeeded(force: Bool) {
+        if force { logger.info("SIGHUP: reloading") }
+        tlsState.withLock { state in
+            guard var current = state else { return }
+            let signature = current.source.signature()
+            if force || signature != current.signature {
+                current.signature = signature
+                do {
+                    try current.holder.reload(current.source.configuration)
+                    logger.info(
+                        "TLS certificates reloaded; new connections use them",
+                        metadata: ["files": "\(current.source.watchedFiles.joined(separator: ","))"])
+                } catch {
+                    logger.error("TLS reload refused, the previous certificates keep serving: \(error)")
+                }
+            }
+            let lifetime = Int64(current.source.configuration.sessionLifetimeSeconds) * 1000
+            if MonotonicClock.now() - current.lastRotation >= lifetime {
+                current.holder.rotateTicketKeys()
+                current.lastRotation = MonotonicClock.now()
+            }
+            state = current
         }
     }
 
@@ -187,9 +308,19 @@ final class Server: Sendable {
 
     private func watch() {
         var forced = false
+        var lastFileCheck = MonotonicClock.now()
+        var trimmer = MemoryTrimmer()
         while loopsRunning.load(ordering: .relaxed) > 0 {
             usleep(250_000)
             let now = MonotonicClock.now()
+            let forcedReload = reloadRequested.exchange(false, ordering: .acquiringAndReleasing)
+            if forcedReload || now - lastFileCheck >= 1000 {
+                lastFileCheck = now
+                reloadIfNeeded(force: forcedReload)
+                if let released = trimmer.check(now: now), released > 0 {
+                    logger.debug("returned \(released / 1024) KiB of freed memory to the system")
+                }
+            }
             let started = shutdownStartedAt.load(ordering: .acquiring)
             if started > 0 {
                 if !forced && now - started > settings.shutdownTimeout {
@@ -197,7 +328,7 @@ final class Server: Sendable {
                     logger.warning("shutdown timeout passed: closing the connections still open")
                     for handle in handles.withLock({ $0 }) {
                         handle.execute { loop in
-                            (loop.context as? LoopState)?.http?.closeAll()
+                            for server in (loop.context as? LoopState)?.servers ?? [] { server.closeAll() }
                             loop.handle.stop()
                         }
                     }

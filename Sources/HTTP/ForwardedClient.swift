@@ -1,4 +1,4 @@
-public import Reactor
+import Reactor
 
 /// Who the client is, from the socket peer and — only when the peer is a trusted proxy — `X-Forwarded-For`,
 /// `X-Forwarded-Proto` and `X-Forwarded-Host`.

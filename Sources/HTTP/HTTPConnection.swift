@@ -1,4 +1,4 @@
-public import Reactor
+import Reactor
 
 /// One HTTP/1.1 connection over a `ByteStream`: parses pipelined request heads, asks the responder, writes
 /// responses in order with one `writev` per batch, and enforces the timeouts. Loop-confined.
@@ -7,13 +7,16 @@ public import Reactor
 /// buffer after each read. Write side: responses are queued while parsing and flushed once per batch; if the
 /// socket takes only part, the rest waits for `streamWritable`, and reading pauses while more than
 /// `maxPendingOutput` bytes wait (a client that pipelines without reading cannot grow our memory).
-final class HTTPConnection: ByteStreamDelegate, TimerTarget {
+final class HTTPConnection: ByteStreamDelegate {
     private let stream: any ByteStream
     private unowned let server: HTTPServer
     private var inbound = ReceiveBuffer()
     private var outbound = OutboundQueue()
     private var state: ConnectionState
     private var armedAt: Int64?
+    /// What the timer wheel holds instead of the connection: a closed connection is freed at once (with its
+    /// stream and buffers), and only this small object waits in the wheel for its stale deadline.
+    private let timer = ConnectionTimer()
     private var requestsServed = 0
     private var closeAfterWrite = false
     private var closed = false
@@ -36,6 +39,7 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
     }
 
     func start() {
+        timer.connection = self
         stream.delegate = self
         updateTimer()
     }
@@ -235,7 +239,7 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
     private func updateTimer() {
         let deadline = state.deadline
         if let armed = armedAt, armed > server.loop.now, armed <= deadline { return }
-        server.loop.wake(self, at: deadline)
+        server.loop.wake(timer, at: deadline)
         armedAt = deadline
     }
 
@@ -260,11 +264,22 @@ final class HTTPConnection: ByteStreamDelegate, TimerTarget {
     func close() {
         guard !closed else { return }
         closed = true
+        timer.connection = nil
         stream.close()
         let pool = server.loop.pool
         outbound.reset(pool: pool)
         inbound.consume(inbound.readableCount)
         inbound.releaseIfEmpty(to: pool)
         server.connectionClosed(self)
+    }
+}
+
+/// The timer-wheel entry of one connection. It holds the connection strongly only while the connection is
+/// open (the connection clears it on close), so the wheel never keeps a closed connection alive.
+private final class ConnectionTimer: TimerTarget {
+    var connection: HTTPConnection?
+
+    func timerFired(now: Int64) {
+        connection?.timerFired(now: now)
     }
 }

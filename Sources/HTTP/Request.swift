@@ -1,4 +1,4 @@
-public import Reactor
+import Reactor
 
 /// An HTTP request method. The site serves GET and HEAD; the rest are named so they can be refused well.
 public enum Method: Sendable, Hashable {

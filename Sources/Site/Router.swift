@@ -1,6 +1,8 @@
 public import HTTP
 
-/// The site's routing: health, static assets, then the pages. Shared by every loop.
+/// Health and static assets only: the server before the site's pages existed. `SiteService` answers every
+/// URL of the site (health, static files, article images, pages, feeds, search) and replaces this; it stays
+/// until the App is switched over. Shared by every loop.
 public final class Router: Responder {
     private let staticFiles: StaticFiles?
     private let isHealthy: @Sendable () -> Bool

@@ -5,6 +5,7 @@
 // macros and variadic calls that Swift cannot import. Nothing here holds state.
 
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
