@@ -231,6 +231,7 @@ if ((ALIVE)); then
     bg_stop "$SERVER_PID"
     STOP_STATUS=$BG_STATUS
 else
+    STOP_STATUS=0
     bg_wait "$SERVER_PID" || STOP_STATUS=$?
 fi
 
@@ -284,7 +285,9 @@ errors=$(grep -cE ' (error|critical) ' "$SERVER_ERR" || true)
     echo "fds: before $BASE_FDS, peak $PEAK_FDS, after $AFTER_FDS"
     echo "server: error/critical log lines $errors; stderr in $SERVER_ERR"
     if ((ALIVE == 0)); then
-        echo "server DIED: exit status $STOP_STATUS; last lines of its stderr:"
+        signal=""
+        ((STOP_STATUS <= 128)) || signal=" (SIG$(kill -l $((STOP_STATUS - 128)) 2>/dev/null || echo '?'))"
+        echo "server DIED: exit status $STOP_STATUS$signal; last lines of its stderr:"
         tail -n 20 "$SERVER_ERR" | sed 's/^/  /'
     fi
     echo "checks:"

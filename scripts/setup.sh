@@ -3,7 +3,8 @@
 # Runs as root, or through sudo when available.
 set -euo pipefail
 
-packages=(libssl-dev libsqlite3-dev zlib1g-dev nginx-light curl openssl shellcheck util-linux iproute2 procps python3)
+packages=(libssl-dev libsqlite3-dev zlib1g-dev nginx-light curl openssl shellcheck util-linux iproute2 procps python3
+    testssl.sh bsdextrautils libxml2-utils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test from a fresh clone: installs what is missing, builds with the layering check, runs the unit
-# and end-to-end tests (real binary, curl, raw sockets, nginx in front), the same tests under AddressSanitizer
-# and ThreadSanitizer, and the linters.
+# Runs every test from a fresh clone: installs what is missing, builds with the layering check and warnings as
+# errors, runs the unit and end-to-end tests (real binary, curl, openssl s_client, raw sockets, nginx in front),
+# the same tests under AddressSanitizer and ThreadSanitizer, a testssl.sh scan, and the linters.
 #
 #   scripts/test.sh            everything
 #   SKIP_SANITIZERS=1 scripts/test.sh   skip the two sanitizer runs (quicker local loop)
@@ -28,6 +28,9 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
             ASAN_OPTIONS="detect_leaks=0" swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch"
     done
 fi
+
+step "TLS scan of the server with testssl.sh (no HIGH or CRITICAL finding)"
+tests/tls/testssl.sh "$PWD/.build/debug/mywebsite"
 
 step "lint"
 swift format lint --strict --recursive Package.swift Sources Tests Fuzz

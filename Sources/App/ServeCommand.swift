@@ -46,8 +46,13 @@ struct ServeCommand: ParsableCommand {
         help:
             "Directory for access.log and error.log (reopened on SIGUSR1). Env: LOG_PATH. Default: stdout/stderr only.")
     var logPath: String?
-    @Option(help: "Directory of configuration files. Env: CONFIG_PATH.")
+    @Option(help: "Directory of configuration files (and the generated self-signed certificate). Env: CONFIG_PATH.")
     var configPath: String?
+    @Option(
+        help:
+            "The site's public base URL, for feeds, sitemap and canonical links. Env: SITE_URL. Default: http://localhost:8080."
+    )
+    var siteURL: String?
     @Option(
         help:
             "CIDR blocks whose X-Forwarded-* headers are trusted. Env: TRUSTED_PROXIES. Default: loopback and private ranges."
@@ -134,6 +139,7 @@ struct ServeSettings: Sendable {
     var databaseName: String
     var logPath: String?
     var configPath: String?
+    var siteURL: String
     var accessLogEnabled: Bool
     var accessLogFormat: AccessLog.Format
     var logLevel: Logger.Level
@@ -187,6 +193,13 @@ struct ServeSettings: Sendable {
         self.logPath = logPath.isEmpty ? nil : logPath
         let configPath = r.string(flag: "--config-path", flagValue: c.configPath, env: "CONFIG_PATH", default: "")
         self.configPath = configPath.isEmpty ? nil : configPath
+        siteURL = try r.resolve(
+            flag: "--site-url", flagValue: c.siteURL, env: "SITE_URL", default: "http://localhost:8080",
+            allowed: "an absolute http:// or https:// URL without query, such as https://blog.example"
+        ) { url in
+            (url.hasPrefix("http://") || url.hasPrefix("https://")) && url.count > 8
+                && !url.contains(where: { $0 == "?" || $0 == "#" || $0 == " " || $0 == "\r" || $0 == "\n" }) ? url : nil
+        }
         let proxies = try r.resolve(
             flag: "--trusted-proxies", flagValue: c.trustedProxies, env: "TRUSTED_PROXIES",
             default: TrustedProxies.defaultCIDRs,

@@ -20,6 +20,8 @@ final class Server: Sendable {
     private let loopsRunning = Atomic<Int>(0)
     private let reloadRequested = Atomic<Bool>(false)
     private let tlsState = Mutex<TLSState?>(nil)
+    /// The site, for reloads from the watchdog thread.
+    private let site = Mutex<SiteService?>(nil)
 
     /// What direct-TLS reloads: the certificate files, the context holder every listener reads, the files'
     /// last signature, and when the ticket keys last rotated.
@@ -57,7 +59,13 @@ final class Server: Sendable {
     func run() -> Int32 {
         Signals.blockForSignalFD([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
         let staticFiles = StaticFiles(root: settings.staticPath)
-        let router = Router(staticFiles: staticFiles, isHealthy: { [self] in self.loopsAreResponsive() })
+        let site = SiteService(
+            configuration: SiteConfiguration(
+                languages: settings.languages, templatesPath: settings.templatesPath, dataPath: settings.dataPath,
+                databaseName: settings.databaseName, siteURL: settings.siteURL),
+            staticFiles: staticFiles, isHealthy: { [self] in self.loopsAreResponsive() }, logger: logger)
+        self.site.withLock { $0 = site }
+        let router = site
         let endpoints: [Endpoint]
         do {
             endpoints = try makeEndpoints(router: router)
@@ -99,7 +107,7 @@ final class Server: Sendable {
 
     /// Binds the ports of the mode: one plain port behind a proxy; HTTPS plus the redirecting plain port with
     /// direct TLS.
-    private func makeEndpoints(router: Router) throws -> [Endpoint] {
+    private func makeEndpoints(router: SiteService) throws -> [Endpoint] {
         switch settings.mode {
         case .behindProxy:
             let (fds, port) = try bind(port: settings.port)
@@ -275,6 +283,10 @@ final class Server: Sendable {
     /// Reloads what changed on disk (or everything, on SIGHUP). Runs on the watchdog thread.
     private func reloadIfNeeded(force: Bool) {
         if force { logger.info("SIGHUP: reloading") }
+        if let site = site.withLock({ $0 }) {
+            // The site logs what it loaded or refused, and why.
+            _ = force ? site.reload(force: true) : site.reloadIfChanged()
+        }
         tlsState.withLock { state in
             guard var current = state else { return }
             let signature = current.source.signature()

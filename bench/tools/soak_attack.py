@@ -47,9 +47,10 @@ import threading
 import time
 
 HOST = "127.0.0.1"
-GOOD_HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+GOOD_HEAD = b"GET /static/1k.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 BIG_GET = b"GET /static/100k.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 MAX_SAMPLES = 20  # violations kept with their bytes in the JSON record
+MAX_LISTED = 10  # kinds of violation listed in the summary, most frequent first
 
 
 # --- the malformed heads ---------------------------------------------------------------------------------
@@ -151,8 +152,7 @@ class Stats:
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.outcomes = collections.defaultdict(collections.Counter)  # case -> outcome -> count
-        self.kind_of = {}
+        self.outcomes = collections.defaultdict(collections.Counter)  # (kind, case) -> outcome -> count
         self.violations = 0
         self.violation_counts = collections.Counter()  # (kind, case, outcome) -> count
         self.samples = []  # the first MAX_SAMPLES violations, plus the first of each (kind, case, outcome)
@@ -160,8 +160,7 @@ class Stats:
 
     def add(self, kind, case, outcome, violation=None, sent=b"", received=b""):
         with self.lock:
-            self.kind_of[case] = kind
-            self.outcomes[case][outcome] += 1
+            self.outcomes[(kind, case)][outcome] += 1
             if violation:
                 self.violations += 1
                 self.violation_counts[(kind, case, outcome)] += 1
@@ -409,7 +408,7 @@ def case_close(cfg, stats, rng, name):
         sock = connect(cfg, tls=False)
     except OSError as error:
         return stats.add("close", name, "connect-failed", f"connect: {error}")
-    if name == "plaintext-http":
+    if name == "non-tls-http-request":
         sent = GOOD_HEAD
     else:
         sent = rng.randbytes(rng.randint(1, 2048))
@@ -436,7 +435,7 @@ def case_table(tls):
     if tls:
         for name in ("tls-hello-fin", "tls-hello-rst", "tls-handshake-rst"):
             table.append((0.5, "disconnect", name))
-        table += [(0.5, "close", "plaintext-http"), (0.5, "close", "random-bytes")]
+        table += [(0.5, "close", "non-tls-http-request"), (0.5, "close", "non-tls-random-bytes")]
     table.append((1.0, "control", "good-get"))
     return table
 
@@ -558,8 +557,8 @@ def _slow_done(stats, selector, open_, slow, outcome, violation=None):
 
 def summarize(stats, cfg, elapsed):
     by_kind = collections.defaultdict(collections.Counter)
-    for case, outcomes in stats.outcomes.items():
-        by_kind[stats.kind_of[case]].update(outcomes)
+    for (kind, _), outcomes in stats.outcomes.items():
+        by_kind[kind].update(outcomes)
     lines = []
     refuse = by_kind["refuse"]
     answered = sum(n for o, n in refuse.items() if o.startswith("status "))
@@ -568,8 +567,8 @@ def summarize(stats, cfg, elapsed):
         if outcome.startswith("status "):
             statuses[outcome.split()[1]] += n
     unexpected = collections.Counter()
-    for case, outcomes in stats.outcomes.items():
-        if stats.kind_of[case] != "refuse":
+    for (kind, case), outcomes in stats.outcomes.items():
+        if kind != "refuse":
             continue
         expected = MALFORMED[case.split("+")[0]][1]
         for outcome, n in outcomes.items():
@@ -585,8 +584,8 @@ def summarize(stats, cfg, elapsed):
     for kind, title in (("disconnect", "disconnects"), ("close", "non-TLS bytes on the HTTPS port")):
         if by_kind[kind]:
             per_case = collections.Counter()
-            for case, outcomes in stats.outcomes.items():
-                if stats.kind_of[case] == kind:
+            for (case_kind, case), outcomes in stats.outcomes.items():
+                if case_kind == kind:
                     per_case[case] += sum(outcomes.values())
             lines.append(f"{title} {sum(by_kind[kind].values())} ({', '.join(f'{c} {n}' for c, n in sorted(per_case.items()))})")
             lines.append(f"  outcomes: {dict(sorted(by_kind[kind].items()))}")
@@ -598,11 +597,15 @@ def summarize(stats, cfg, elapsed):
     control = by_kind["control"]
     lines.append(f"well-formed control GETs {sum(control.values())}: {dict(control)}")
     lines.append(f"violations {stats.violations} in {elapsed:.0f} s")
-    for (kind, case, outcome), n in sorted(stats.violation_counts.items()):
+    groups = sorted(stats.violation_counts.items(), key=lambda item: -item[1])
+    for (kind, case, outcome), n in groups[:MAX_LISTED]:
         first = next(s for s in stats.samples if (s["kind"], s["case"], s["outcome"]) == (kind, case, outcome))
         lines.append(f"  VIOLATION ×{n} {kind} {case}: {first['what']}" + (
             f"; first at {first['at']}, sent {first['sent_len']} bytes, received {first['received'][:100]!r}"
             if first["sent_len"] or first["received"] else f"; first at {first['at']}"))
+    if len(groups) > MAX_LISTED:
+        lines.append(f"  … and {len(groups) - MAX_LISTED} more kinds of violation, {sum(n for _, n in groups[MAX_LISTED:])}"
+                     " in all (see the JSON record)")
     return lines
 
 
@@ -643,8 +646,8 @@ def main(argv):
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"seed": seed, "seconds": round(elapsed, 1), "tls": cfg.tls, "violations": stats.violations,
-                       "outcomes": {case: dict(o) for case, o in sorted(stats.outcomes.items())},
-                       "kinds": stats.kind_of, "slow_lifetimes": [round(x, 2) for x in stats.slow_lifetimes],
+                       "outcomes": {f"{kind} {case}": dict(o) for (kind, case), o in sorted(stats.outcomes.items())},
+                       "slow_lifetimes": [round(x, 2) for x in stats.slow_lifetimes],
                        "samples": stats.samples}, f, indent=1)
     return 1 if stats.violations else 0
 

@@ -2,7 +2,8 @@
 """The server's memory and file descriptors during bench/soak.sh, read from /proc, and one GET.
 
     soak_watch.py now PID              -> "RSS_KIB HWM_KIB FDS THREADS" (VmRSS, VmHWM, entries of
-                                          /proc/PID/fd, Threads), one line for bash's `read`
+                                          /proc/PID/fd, Threads), one line for bash's `read`; summed over
+                                          PID and its descendants (procstat.py), for the nginx stand-in
     soak_watch.py sample PID FILE      -> appends "seconds rss_kib fds threads" to FILE every 0.5 s until
                                           PID exits or this process gets SIGTERM
     soak_watch.py peak FILE            -> "RSS_KIB FDS": the largest of each in a sample FILE
@@ -21,6 +22,8 @@ import time
 import urllib.error
 import urllib.request
 
+import procstat
+
 
 def status_fields(pid):
     """VmRSS and VmHWM (KiB) and Threads from /proc/PID/status."""
@@ -33,13 +36,25 @@ def status_fields(pid):
     return fields.get("VmRSS", 0), fields.get("VmHWM", 0), fields.get("Threads", 0)
 
 
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
+def tree_figures(root):
+    """(rss, hwm, fds, threads) summed over `root` and its descendants: mywebsite is one process, but the
+    nginx stand-in is a master and workers. Raises OSError once `root` is gone."""
+    totals = [0, 0, 0, 0]
+    for pid in [root, *procstat.descendants(root)]:
+        try:
+            rss, hwm, threads = status_fields(pid)
+            fds = len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            if pid == root:
+                raise
+            continue  # a worker exited between the scan and the read
+        for i, value in enumerate((rss, hwm, fds, threads)):
+            totals[i] += value
+    return totals
 
 
 def now(pid):
-    rss, hwm, threads = status_fields(pid)
-    print(rss, hwm, fd_count(pid), threads)
+    print(*tree_figures(pid))
     return 0
 
 
@@ -50,8 +65,7 @@ def sample(pid, path):
     with open(path, "a", encoding="ascii") as out:
         while not stop:
             try:
-                rss, _, threads = status_fields(pid)
-                fds = fd_count(pid)
+                rss, _, fds, threads = tree_figures(pid)
             except OSError:
                 break  # the server exited
             out.write(f"{time.monotonic() - started:.1f} {rss} {fds} {threads}\n")
