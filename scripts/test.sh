@@ -24,7 +24,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
         scratch=".build-$sanitizer"
         swift build --build-tests --sanitize="$sanitizer" --scratch-path "$scratch"
         # The end-to-end tests start the sanitized server binary too.
-        MYWEBSITE_BIN="$PWD/$scratch/debug/mywebsite" TSAN_OPTIONS="halt_on_error=1" \
+        MYWEBSITE_BIN="$PWD/$scratch/debug/mywebsite" MYWEBSITE_SANITIZER="$sanitizer" TSAN_OPTIONS="halt_on_error=1" \
             ASAN_OPTIONS="detect_leaks=0" swift test --skip-build --sanitize="$sanitizer" --scratch-path "$scratch"
     done
 fi

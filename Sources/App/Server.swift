@@ -15,13 +15,13 @@ final class Server: Sendable {
     let settings: ServeSettings
     let logger: Logger
     let logs: LogSinks
-    private let handles = Mutex<[LoopHandle]>([])
+    private let handles = Locked<[LoopHandle]>([])
     private let shutdownStartedAt = Atomic<Int64>(0)
     private let loopsRunning = Atomic<Int>(0)
     private let reloadRequested = Atomic<Bool>(false)
-    private let tlsState = Mutex<TLSState?>(nil)
+    private let tlsState = Locked<TLSState?>(nil)
     /// The site, for reloads from the watchdog thread.
-    private let site = Mutex<SiteService?>(nil)
+    private let site = Locked<SiteService?>(nil)
 
     /// What direct-TLS reloads: the certificate files, the context holder every listener reads, the files'
     /// last signature, and when the ticket keys last rotated.
@@ -31,6 +31,10 @@ final class Server: Sendable {
         var signature: [Int]
         var lastRotation = MonotonicClock.now()
     }
+
+    /// `MYWEBSITE_FAULT_STALL_LOOP_AFTER=SECONDS`: stall loop 0 after that long (tests of the watchdog and of a
+    /// container's restart policy). Not a setting: nothing else reads it.
+    private let faultStallSeconds = ProcessEnvironment.all()["MYWEBSITE_FAULT_STALL_LOOP_AFTER"].flatMap(Double.init)
 
     init(settings: ServeSettings, logger: Logger, logs: LogSinks) {
         self.settings = settings
@@ -227,6 +231,13 @@ final class Server: Sendable {
         } catch {
             logger.critical("cannot start loop \(index): \(error)")
             exit(1)
+        }
+        if index == 0, let seconds = faultStallSeconds {
+            // Fault injection for the watchdog's tests: this loop stops turning, as a deadlock would make it.
+            logger.warning("MYWEBSITE_FAULT_STALL_LOOP_AFTER is set: loop 0 will stall after \(seconds) s")
+            loop.schedule(afterMilliseconds: Int64(seconds * 1000)) {
+                while true { sleep(3600) }
+            }
         }
         handles.withLock { $0.append(loop.handle) }
         loopsRunning.add(1, ordering: .releasing)

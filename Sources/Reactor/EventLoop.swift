@@ -173,7 +173,7 @@ public final class LoopHandle: Sendable {
     /// The loop's number.
     public let id: Int
     let eventFD: CInt
-    private let tasks = Mutex<[@Sendable (EventLoop) -> Void]>([])
+    private let tasks = Locked<[@Sendable (EventLoop) -> Void]>([])
     private let stopping = Atomic<Bool>(false)
     private let lastBeat = Atomic<Int64>(0)
 

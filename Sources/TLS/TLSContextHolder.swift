@@ -1,14 +1,14 @@
-import Synchronization
+import Reactor
 
 /// The server's current `TLSContext`, swapped atomically on reload. Listeners read `current` for each new
 /// connection; sessions already made keep the context they started with.
 public final class TLSContextHolder: Sendable {
     // The lock guards the one reference; building a context happens outside it.
-    private let context: Mutex<TLSContext>
+    private let context: Locked<TLSContext>
 
     /// Holds `context` as the current one.
     public init(_ context: TLSContext) {
-        self.context = Mutex(context)
+        self.context = Locked(context)
     }
 
     /// The context for a new connection. Safe from any thread.

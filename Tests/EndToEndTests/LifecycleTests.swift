@@ -118,6 +118,18 @@ import Testing
     }
 }
 
+extension LifecycleTests {
+    @Test func aStalledLoopFailsHealthThenTheWatchdogExitsForARestart() throws {
+        let server = try ServerProcess(
+            ["--threads", "2", "--watchdog-timeout", "3"], environment: ["MYWEBSITE_FAULT_STALL_LOOP_AFTER": "1"])
+        #expect(try curl(["\(server.url)/healthz"]).status == 200)
+        // Loop 0 stalls after 1 s; 3 s later the watchdog ends the process with 70, for the supervisor to restart.
+        let status = server.waitForExit(seconds: 20)
+        #expect(status == 70)
+        #expect(server.stderr.contains("watchdog: loop 0 has not turned"))
+    }
+}
+
 /// Polls `condition` for up to `seconds`.
 func waitUntil(seconds: Double = 5, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(seconds)

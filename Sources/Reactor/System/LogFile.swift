@@ -1,13 +1,12 @@
 import CLinux
 import Glibc
-import Synchronization
 
 /// An append-only log destination: standard output/error, or a file that can be reopened (after
 /// logrotate renamed it) on `SIGUSR1`. Thread-safe; each `write` is one `write(2)` under a lock, so lines
 /// from different loops never interleave.
 public final class LogFile: Sendable {
     private let path: String?
-    private let fd: Mutex<CInt>
+    private let fd: Locked<CInt>
 
     /// Standard output.
     public static let standardOutput = LogFile(fd: 1)
@@ -16,7 +15,7 @@ public final class LogFile: Sendable {
 
     private init(fd: CInt) {
         path = nil
-        self.fd = Mutex(fd)
+        self.fd = Locked(fd)
     }
 
     /// Opens (creating, mode 0640) `path` for appending.
@@ -24,7 +23,7 @@ public final class LogFile: Sendable {
         self.path = path
         let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         if fd < 0 { throw SystemError(call: "open", errno: Syscall.errno) }
-        self.fd = Mutex(fd)
+        self.fd = Locked(fd)
     }
 
     /// The file's path, or nil for a standard stream.

@@ -1,7 +1,7 @@
 internal import COpenSSL
 
 // OpenSSL calls these on whichever loop thread runs the handshake. They read only immutable `TLSContext`
-// fields and the Mutex-guarded `TicketKeyRing`, so any number may run at once.
+// fields and the lock-guarded `TicketKeyRing`, so any number may run at once.
 
 extension TLSContext {
     /// Installs the callbacks that need `self` (ALPN on every identity, SNI on the default one).

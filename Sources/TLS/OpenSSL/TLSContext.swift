@@ -22,7 +22,7 @@ final class OwnedSSLContext {
 public final class TLSContext: @unchecked Sendable {
     // Thread-safety: every stored property is set in init and never changed. OpenSSL allows SSL_new on a
     // configured SSL_CTX from any number of threads (reference counts and the session cache lock inside);
-    // the callbacks read only these immutable fields, and `ticketKeys` guards its keys with a Mutex.
+    // the callbacks read only these immutable fields, and `ticketKeys` guards its keys with a lock.
 
     /// The `SSL_CTX`s, one per identity; [0] is the default.
     let contexts: [OwnedSSLContext]

@@ -1,6 +1,6 @@
 internal import COpenSSL
 import Glibc
-import Synchronization
+import Reactor
 
 /// The keys that encrypt session tickets (RFC 5077 layout, AES-256-CBC + HMAC-SHA256), shared by every
 /// loop and every context built from one configuration reload to the next.
@@ -23,11 +23,11 @@ public final class TicketKeyRing: Sendable {
     }
 
     // Protects both keys; held only to copy a key out (array copies are reference-counted, no allocation).
-    private let keys: Mutex<(current: Key, previous: Key?)>
+    private let keys: Locked<(current: Key, previous: Key?)>
 
     /// Makes a ring with one fresh random key.
     public init() {
-        keys = Mutex((Key.random(), nil))
+        keys = Locked((Key.random(), nil))
     }
 
     /// Makes a fresh current key; the old current becomes the previous one, the old previous is forgotten.
