@@ -219,7 +219,9 @@ final class HTTPConnection: ByteStreamDelegate {
                 close()
                 return
             }
-            state.outputDrained(now: loop.now, partialHead: !inbound.isEmpty)
+            // Only the end of a response moves the clock: a read that wrote nothing must not restart the
+            // header timeout, or a client trickling one byte at a time would never time out.
+            if state.phase == .writing { state.outputDrained(now: loop.now, partialHead: !inbound.isEmpty) }
             inbound.releaseIfEmpty(to: loop.pool)
             if server.isDraining && inbound.isEmpty {
                 close()
@@ -251,7 +253,17 @@ final class HTTPConnection: ByteStreamDelegate {
             updateTimer()
         case .close(let reason):
             server.loop.logger.debug("connection timed out: \(reason)", metadata: ["peer": "\(stream.peer)"])
-            close()
+            if reason == .header && !inbound.isEmpty && outbound.isEmpty {
+                // Part of a request arrived: say why before closing (RFC 9110 §15.5.9).
+                inbound.consume(inbound.readableCount)
+                var response = Response.text(.requestTimeout, "Request header timeout.\n")
+                response.closeConnection = true
+                enqueue(response, omitBody: false, version: .http11, keepAlive: false)
+                closeAfterWrite = true
+                flush()  // a client that does not read it meets the write timeout
+            } else {
+                close()
+            }
         }
     }
 

@@ -55,7 +55,9 @@ public struct TimerWheel<Element> {
                     i += 1
                 }
             }
-            slots[index] = kept
+            // Give back a slot's storage after a burst: an array keeps its peak capacity, and across 1,024 slots
+            // that would pin memory proportional to the busiest tick ever seen.
+            slots[index] = kept.isEmpty ? [] : kept.count * 4 < kept.capacity ? Array(kept) : kept
         }
         lastTick = nowTick
         count -= due.count

@@ -131,11 +131,32 @@ extension LifecycleTests {
 }
 
 /// Polls `condition` for up to `seconds`.
-func waitUntil(seconds: Double = 5, _ condition: () throws -> Bool) throws {
+func waitUntil(seconds: Double = 10, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try condition() { return }
         usleep(50_000)
     }
     throw HarnessError("condition not met within \(seconds) s")
+}
+
+extension LifecycleTests {
+    @Test func aClientTricklingItsHeadStillMeetsTheHeaderTimeout() throws {
+        let server = try ServerProcess(["--threads", "1", "--header-timeout", "1"])
+        let client = try RawClient(port: server.port)
+        client.send("GET /healthz HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+        let started = Date()
+        var answered: HTTPReply?
+        while Date().timeIntervalSince(started) < 5 {
+            client.send("a")  // one byte every 200 ms: each read must not restart the clock
+            usleep(200_000)
+            if let reply = client.readResponses(1, timeout: 0.01).first {
+                answered = reply
+                break
+            }
+        }
+        #expect(answered?.status == 408)
+        #expect(Date().timeIntervalSince(started) < 3, "the trickle kept the connection for too long")
+        #expect(client.isClosedByPeer())
+    }
 }

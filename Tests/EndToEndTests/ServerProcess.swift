@@ -134,7 +134,13 @@ final class ServerProcess {
     func waitForExit(seconds: Double = 15) -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        if process.isRunning { return nil }
+        // Take what the handlers have not delivered yet: the last lines before exit matter most.
+        stdoutPipe.fileHandleForReading.readabilityHandler = nil
+        stderrPipe.fileHandleForReading.readabilityHandler = nil
+        collected.append(out: stdoutPipe.fileHandleForReading.readDataToEndOfFile())
+        collected.append(err: stderrPipe.fileHandleForReading.readDataToEndOfFile())
+        return process.terminationStatus
     }
 
     /// CPU time (user + system) consumed so far, in milliseconds, from /proc.
