@@ -39,6 +39,18 @@ public enum Syscall {
         preconditionFailure("\(call) on fd \(fd): \(errnoName(errno)) (\(errno)) — a bug in the caller")
     }
 
+    /// What a failed stream read or write means: `EAGAIN` is `.wouldBlock`; the peer's resets and vanished
+    /// routes close that connection (`.closed`); `EBADF`/`EFAULT` are our bug; anything else is thrown.
+    /// (`EINTR` is retried by the caller.)
+    static func streamOutcome(of e: CInt, call: StaticString, fd: CInt) throws(SystemError) -> IOOutcome {
+        switch e {
+        case EAGAIN: return .wouldBlock
+        case ECONNRESET, EPIPE, ETIMEDOUT, ENOTCONN, EHOSTUNREACH, ENETUNREACH: return .closed
+        case EBADF, EFAULT: programmingError(call, fd: fd, errno: e)
+        default: throw SystemError(call: call, errno: e)
+        }
+    }
+
     /// `read(2)` into `buffer`.
     public static func read(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOOutcome {
         while true {
@@ -46,13 +58,8 @@ public enum Syscall {
             if n > 0 { return .done(n) }
             if n == 0 { return buffer.count == 0 ? .done(0) : .closed }
             let e = errno
-            switch e {
-            case EINTR: continue
-            case EAGAIN: return .wouldBlock
-            case ECONNRESET, ETIMEDOUT, EPIPE, ENOTCONN, EHOSTUNREACH, ENETUNREACH: return .closed
-            case EBADF, EFAULT: programmingError("read", fd: fd, errno: e)
-            default: throw SystemError(call: "read", errno: e)
-            }
+            if e == EINTR { continue }
+            return try streamOutcome(of: e, call: "read", fd: fd)
         }
     }
 
@@ -62,13 +69,8 @@ public enum Syscall {
             let n = Glibc.writev(fd, iov, CInt(count))
             if n >= 0 { return .done(n) }
             let e = errno
-            switch e {
-            case EINTR: continue
-            case EAGAIN: return .wouldBlock
-            case ECONNRESET, EPIPE, ETIMEDOUT, ENOTCONN, EHOSTUNREACH, ENETUNREACH: return .closed
-            case EBADF, EFAULT: programmingError("writev", fd: fd, errno: e)
-            default: throw SystemError(call: "writev", errno: e)
-            }
+            if e == EINTR { continue }
+            return try streamOutcome(of: e, call: "writev", fd: fd)
         }
     }
 
@@ -80,13 +82,8 @@ public enum Syscall {
             if n > 0 { return .done(n) }
             if n == 0 { return count == 0 ? .done(0) : .closed }  // file shrank under us: stop this response
             let e = errno
-            switch e {
-            case EINTR: continue
-            case EAGAIN: return .wouldBlock
-            case ECONNRESET, EPIPE, ETIMEDOUT, ENOTCONN, EHOSTUNREACH, ENETUNREACH: return .closed
-            case EBADF, EFAULT: programmingError("sendfile", fd: fd, errno: e)
-            default: throw SystemError(call: "sendfile", errno: e)
-            }
+            if e == EINTR { continue }
+            return try streamOutcome(of: e, call: "sendfile", fd: fd)
         }
     }
 
