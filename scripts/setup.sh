@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(libssl-dev libsqlite3-dev zlib1g-dev nginx-light curl openssl shellcheck util-linux iproute2 procps python3
-    testssl.sh bsdextrautils libxml2-utils)
+    testssl.sh bsdextrautils libxml2-utils chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -102,6 +102,10 @@ extension StoreFixture {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         try ContentWriter.write(content, to: root + "/data")
+        for image in images {
+            try Data("<svg xmlns=\"http://www.w3.org/2000/svg\"/>".utf8).write(
+                to: URL(fileURLWithPath: root + "/data/articles/images/" + image))
+        }
         try await body(root + "/data")
     }
 }

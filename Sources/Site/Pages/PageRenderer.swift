@@ -227,7 +227,8 @@ struct PageRenderer: Sendable {
             if hits.isEmpty { values["message"] = .string(t["searchNoResults"]) }
         }
         let body = templates.render(PageTemplate.search.rawValue, .object(values))
-        let title = input.text.isEmpty ? t["search"] : "\(t["search"]) : \(input.text)"
+        // "Search: tls" / "Recherche : tls" (French puts a no-break space before the colon: t["colon"]).
+        let title = input.text.isEmpty ? t["search"] : "\(t["search"])\(t["colon"]) \(input.text)"
         let switcher = Dictionary(
             uniqueKeysWithValues: languages.map { ($0, SitePaths.search($0, query: input.text)) })
         let html = layout(

@@ -1,3 +1,4 @@
+internal import Glibc
 import Synchronization
 
 /// One generation of the site's content, loaded from a data package into memory, plus the full-text index.
@@ -48,10 +49,33 @@ public final class ContentStore: Sendable {
             throw ContentError(
                 "\(databaseName) has schema version \(version); this mywebsite reads version \(Self.schemaVersion)")
         }
+        // A damaged file may still answer every query below and fail only in search, whose failures give no
+        // hits: refuse it here, as `data check` would. quick_check is integrity_check without comparing index
+        // contents to their tables: linear in the file size, a few milliseconds for a site this size.
+        let verdict: String
+        do {
+            verdict = try db.rows("PRAGMA quick_check(1)").first?.first?.text ?? "no answer"
+        } catch {
+            throw ContentError("\(databasePath): damaged database: \(error.message)")
+        }
+        guard verdict == "ok" else {
+            // One log line: SQLite puts "*** in database main ***" and the problem on separate lines.
+            let reason = verdict.split(whereSeparator: \.isNewline).joined(separator: " ")
+            throw ContentError("\(databasePath): damaged database: \(reason)")
+        }
         let snapshot = try ContentSnapshot(db, databasePath: databasePath)
         let articlesDirectory = dataPath + "/articles/"
         self.index = try ContentIndex(snapshot) { (bodyFile: String) throws(ContentError) -> String in
             try PackageFiles.readText(articlesDirectory + bodyFile)
+        }
+        // A package copied only in part may lack its images: refuse it rather than serve pages whose images 404.
+        let imagesDirectory = PackageFiles.absolutePath(dataPath) + "/articles/images"
+        for article in index.articlesByLanguage.values.joined() {
+            for name in (article.image.map { [$0] } ?? []) + ContentRules.imageReferences(inHTML: article.bodyHTML)
+            where access(imagesDirectory + "/" + name, R_OK) != 0 {
+                throw ContentError(
+                    "\(dataPath)/articles/images/\(name): missing (used by \(article.lang)/\(article.slug))")
+            }
         }
         let search: SearchIndex
         do {
@@ -63,7 +87,7 @@ public final class ContentStore: Sendable {
         self.site = snapshot.site
         self.languages = snapshot.languages
         self.dataPath = dataPath
-        self.imagesDirectory = PackageFiles.absolutePath(dataPath) + "/articles/images"
+        self.imagesDirectory = imagesDirectory
     }
 
     /// The articles of `lang`, newest first by publication date, then by title.
