@@ -13,8 +13,11 @@ source "$BENCH_DIR/lib/nginx.sh"
 source "$BENCH_DIR/lib/servers.sh"
 
 # Every scenario, in run order. tls-* run only with --tls.
-SCENARIOS=(get-1k get-12k get-100k idle-connect idle-request tls-get-12k tls-handshake tls-handshake-h2load
-    tls-idle-request)
+SCENARIOS=(get-1k get-12k get-100k page-article idle-connect idle-request tls-get-12k tls-page-article tls-handshake
+    tls-handshake-h2load tls-idle-request)
+# The article page of page-article: rendered by mywebsite from the sample content (content/), and served by
+# nginx as a file holding the bytes mywebsite served.
+ARTICLE_URI=/en/article/containerize-your-application-in-a-ci-cd-process-with-gitlab
 
 usage() {
     cat <<EOF
@@ -28,9 +31,24 @@ scenarios: ${SCENARIOS[*]}
 environment (defaults): BENCH_DURATION=10 (s per wrk run) BENCH_WARMUP=2 BENCH_CONNECTIONS=64
   BENCH_WRK_THREADS=2 BENCH_SERVER_THREADS=2 BENCH_IDLE_CONNS=5000 BENCH_HANDSHAKE_CONNECTIONS=32
   BENCH_H2LOAD_REQUESTS=20000 BENCH_ROUNDS=1 BENCH_CPUS= (taskset list for servers and load, e.g. 0,1)
-  MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite (built with 'swift build -c release' if missing)
+  MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite (built with 'swift build -c release' if missing;
+  page-* also need mywebsite-data in the same directory)
   MYWEBSITE_ARGS= (extra flags for mywebsite serve) BENCH_KEEP_TMP=0
 EOF
+}
+
+# deselect PATTERN WHY: removes the selected scenarios matching the shell PATTERN, logging WHY; dies if
+# none is left.
+deselect() {
+    local scenario kept=() dropped=()
+    for scenario in "${selected[@]}"; do
+        # shellcheck disable=SC2053 # the pattern is meant to glob
+        if [[ $scenario == $1 ]]; then dropped+=("$scenario"); else kept+=("$scenario"); fi
+    done
+    ((${#dropped[@]})) || return 0
+    log "$2: skipping ${dropped[*]}"
+    ((${#kept[@]})) || die "nothing left to run"
+    selected=("${kept[@]}")
 }
 
 # positive_int NAME VALUE: VALUE, or dies naming NAME.
@@ -100,13 +118,8 @@ for tool in nginx wrk python3 taskset timeout; do
     command -v "$tool" >/dev/null || die "$tool not found: run bench/setup.sh"
 done
 ((TLS == 0)) || command -v openssl >/dev/null || die "openssl not found: run bench/setup.sh"
-if [[ " ${selected[*]} " == *" tls-handshake-h2load "* ]] && ! command -v h2load >/dev/null; then
-    log "h2load not found (bench/setup.sh installs it): skipping tls-handshake-h2load"
-    without=()
-    for scenario in "${selected[@]}"; do [[ $scenario == tls-handshake-h2load ]] || without+=("$scenario"); done
-    selected=("${without[@]}")
-    ((${#selected[@]})) || die "nothing left to run"
-fi
+command -v h2load >/dev/null || deselect tls-handshake-h2load "h2load not found (bench/setup.sh installs it)"
+command -v curl >/dev/null || deselect "*page-*" "curl not found"
 
 if [[ -z ${MYWEBSITE_BIN:-} ]]; then
     MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite
@@ -117,6 +130,9 @@ if [[ -z ${MYWEBSITE_BIN:-} ]]; then
 fi
 [[ -x $MYWEBSITE_BIN ]] || die "MYWEBSITE_BIN: not an executable file: '$MYWEBSITE_BIN'"
 MYWEBSITE_BIN=$(cd "$(dirname "$MYWEBSITE_BIN")" && pwd)/$(basename "$MYWEBSITE_BIN")
+# The site data comes from the real data tool, built with the server (the stand-in has none).
+DATA_TOOL=$(dirname "$MYWEBSITE_BIN")/mywebsite-data
+[[ -x $DATA_TOOL ]] || deselect "*page-*" "no $DATA_TOOL to build the site data with"
 
 # 5,000 idle clients plus as many server-side sockets: take the whole hard limit, for us and our children.
 ulimit -n "$(ulimit -Hn)"
@@ -138,6 +154,25 @@ RESULTS=$BENCH_DIR/results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$RESULTS/logs"
 STATIC_DIR=$BENCH_TMP/static
 python3 "$BENCH_TOOLS_DIR/fixtures.py" make "$STATIC_DIR"
+
+# The site: the sample content built into a data package, and copies of the templates and of web/static
+# (next to the fixtures, served by both servers), so that an edit in the checkout during the run cannot
+# change the page mywebsite serves (it reloads changed sources). The stylesheet's hash is in the page.
+# mywebsite gets these flags in every scenario when the data tool is there; without --data-path it would
+# answer 503 for pages, which only page-* request.
+SITE_ARGS=() PAGE_URI="" PAGE_FILE=$BENCH_TMP/pages/article.html
+if [[ -x $DATA_TOOL ]]; then
+    cp -R "$REPO_ROOT/web/static/." "$STATIC_DIR/"
+    cp -R "$REPO_ROOT/web/templates" "$BENCH_TMP/templates"
+    if "$DATA_TOOL" build "$REPO_ROOT/content" --out "$BENCH_TMP/data" >"$RESULTS/logs/data-build.txt" 2>&1; then
+        SITE_ARGS=(--data-path "$BENCH_TMP/data" --templates-path "$BENCH_TMP/templates"
+            --site-url http://localhost:8080)
+    else
+        log "$DATA_TOOL build content failed: $(tail -n 5 "$RESULTS/logs/data-build.txt")"
+        deselect "*page-*" "no site data"
+    fi
+fi
+[[ " ${selected[*]} " != *"page-"* ]] || PAGE_URI=$ARTICLE_URI
 CERT=$BENCH_TMP/cert.pem KEY=$BENCH_TMP/key.pem
 if ((TLS)); then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$KEY" -out "$CERT" \
@@ -177,6 +212,7 @@ run_load() {
     *-1k | tls-handshake*) path=/static/1k.bin ;;
     *-12k) path=/static/12k.bin ;;
     *-100k) path=/static/100k.bin ;;
+    *page-article) path=$PAGE_URI ;;
     esac
     if [[ $scenario == tls-handshake* ]]; then
         # One request per connection: a new TCP connection and TLS handshake each time.
@@ -186,6 +222,9 @@ run_load() {
     local url base before after status
     url=$(scheme_of "$mode")://127.0.0.1:${SRV_PORT[$server:$mode]}$path
     base=$RESULTS/$scenario.$server.r$round
+    if [[ $path == "$PAGE_URI" ]] && ! python3 "$BENCH_TOOLS_DIR/fixtures.py" check "$url" "$PAGE_FILE"; then
+        note "$scenario/$server round $round: $PAGE_URI is not the page saved at the start (see the log above)"
+    fi
     if [[ $scenario == *-h2load ]]; then
         tool=h2load
         cmd=(h2load --h1 -t "$WRK_THREADS" -c "$conns" -n "$H2LOAD_REQUESTS" "${extra[@]}" "$url")
@@ -221,11 +260,11 @@ run_idle() {
 }
 
 modes=()
-[[ " ${selected[*]} " == *" get-"* || " ${selected[*]} " == *" idle-"* ]] && modes+=(plain)
+[[ " ${selected[*]} " =~ \ (get|idle|page)- ]] && modes+=(plain)
 [[ " ${selected[*]} " == *" tls-"* ]] && modes+=(tls)
 for mode in "${modes[@]}"; do
+    server_start mywebsite "$mode" # first: nginx serves the page this start saves
     server_start nginx "$mode"
-    server_start mywebsite "$mode"
     if [[ $mode == tls ]]; then
         for server in nginx mywebsite; do
             if [[ $(python3 "$BENCH_TOOLS_DIR/fixtures.py" resumes "${SRV_PORT[$server:tls]}" /static/1k.bin) == yes ]]; then

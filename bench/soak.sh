@@ -276,13 +276,17 @@ check "SIGTERM: mywebsite exits 0 (status $STOP_STATUS)" "$stop_ok"
 rss_change=$(awk -v a="$AFTER_RSS" -v b="$BASE_RSS" 'BEGIN { printf "%+.1f%%", b ? (a - b) * 100 / b : 0 }')
 errors=$(grep -cE ' (error|critical) ' "$SERVER_ERR" || true)
 {
-    echo "soak: $MYWEBSITE_BIN, $SCHEME, ${DURATION} s, seed $SEED, --threads $SERVER_THREADS --header-timeout $HEADER_TIMEOUT"
-    echo "load: wrk -t$WRK_THREADS -c$CONNECTIONS /static/12k.bin: $REQUESTS requests, $RPS req/s, p50 $P50, p99 $P99;" \
-        "non-2xx/3xx $NON2XX; socket errors connect $E_CONNECT, read $E_READ, write $E_WRITE, timeout $E_TIMEOUT"
+    echo "soak: $MYWEBSITE_BIN, $SCHEME, ${DURATION} s, seed $SEED," \
+        "--threads $SERVER_THREADS --header-timeout $HEADER_TIMEOUT"
+    echo "load: wrk -t$WRK_THREADS -c$CONNECTIONS /static/12k.bin: $REQUESTS requests, $RPS req/s," \
+        "p50 $P50, p99 $P99; non-2xx/3xx $NON2XX;" \
+        "socket errors connect $E_CONNECT, read $E_READ, write $E_WRITE, timeout $E_TIMEOUT"
     sed 's/^/  /' "$RESULTS/attack.txt" 2>/dev/null || echo "  (no attacker output)"
-    echo "memory: RSS before $(mib "$BASE_RSS"), peak $(mib "$PEAK_RSS") (VmHWM $(mib "$PEAK_HWM")," \
-        "since start), after $(mib "$AFTER_RSS") ($rss_change, ${waited} s after the load)"
-    echo "fds: before $BASE_FDS, peak $PEAK_FDS, after $AFTER_FDS"
+    after_rss="$(mib "$AFTER_RSS") ($rss_change, ${waited} s after the load)" after_fds=$AFTER_FDS
+    ((ALIVE)) || after_rss="n/a (server gone)" after_fds="n/a"
+    echo "memory: RSS before $(mib "$BASE_RSS"), peak $(mib "$PEAK_RSS") (VmHWM $(mib "$PEAK_HWM"), since start)," \
+        "after $after_rss"
+    echo "fds: before $BASE_FDS, peak $PEAK_FDS, after $after_fds"
     echo "server: error/critical log lines $errors; stderr in $SERVER_ERR"
     if ((ALIVE == 0)); then
         signal=""

@@ -10,14 +10,18 @@ NGINX_TLS_CIPHERS+=":ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:E
 NGINX_TLS_CIPHERS+=":DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
 NGINX_TLS_CURVES="X25519:prime256v1:secp384r1"
 
-# nginx_write_conf FILE PREFIX STATIC_DIR WORKERS HTTP_PORT [TLS_PORT CERT KEY]
+# nginx_write_conf FILE PREFIX STATIC_DIR WORKERS HTTP_PORT [TLS_PORT CERT KEY [PAGE_URI PAGE_FILE]]
 #   Writes an nginx.conf serving STATIC_DIR/<f> at /static/<f>: over plain HTTP on 127.0.0.1:HTTP_PORT,
-#   or, when TLS_PORT is given, only over TLS on 127.0.0.1:TLS_PORT (HTTP_PORT is then ignored).
+#   or, when TLS_PORT is given, only over TLS on 127.0.0.1:TLS_PORT (HTTP_PORT is then ignored; pass
+#   TLS_PORT, CERT and KEY empty for plain HTTP with a page).
+#   With PAGE_URI, it also serves the file PAGE_FILE (a page pre-rendered by mywebsite) at exactly that URI
+#   as text/html; charset=utf-8, the way a static site generator's output would be served.
 #   PREFIX (a writable directory) gets the pid file, error log and temp directories.
 #   WORKERS=0 means `master_process off`: one process serves everything (used by the stand-in).
 #   TLS has session tickets and the session cache off, so every new connection is a full handshake.
 nginx_write_conf() {
     local file=$1 prefix=$2 static_dir=$3 workers=$4 http_port=$5 tls_port=${6:-} cert=${7:-} key=${8:-}
+    local page_uri=${9:-} page_file=${10:-}
     local nofile configure module
     nofile=$(ulimit -Hn)
     [[ $nofile == unlimited ]] && nofile=65536
@@ -65,6 +69,12 @@ nginx_write_conf() {
             echo "        ssl_session_cache off;"
         fi
         echo "        location /static/ { alias $static_dir/; }"
+        if [[ -n $page_uri ]]; then
+            echo "        location = $page_uri {"
+            echo "            default_type \"text/html; charset=utf-8\";"
+            echo "            alias $page_file;"
+            echo "        }"
+        fi
         echo "    }"
         echo "}"
     } >"$file"

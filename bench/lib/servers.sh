@@ -3,7 +3,9 @@
 #
 # An instance is SERVER:MODE with SERVER nginx|mywebsite and MODE plain (HTTP; mywebsite behind-proxy)
 # or tls (HTTPS only; mywebsite direct-tls). Uses run.sh's globals: BENCH_TMP, RESULTS, STATIC_DIR,
-# CERT, KEY, MYWEBSITE_BIN, MYWEBSITE_EXTRA (array), SERVER_THREADS, TASKSET (array, maybe empty).
+# CERT, KEY, MYWEBSITE_BIN, MYWEBSITE_EXTRA (array), SERVER_THREADS, TASKSET (array, maybe empty), and for
+# the article page SITE_ARGS (array: mywebsite's --data-path etc., empty without site data), PAGE_URI
+# (empty: no page scenario) and PAGE_FILE (the page's body as mywebsite served it, saved once).
 
 # shellcheck disable=SC2034 # SRV_PORT is read by run.sh
 declare -gA SRV_PID=() SRV_PORT=() SRV_TAG=()
@@ -20,6 +22,8 @@ scheme_of() { if [[ $1 == tls ]]; then echo https; else echo http; fi; }
 
 # server_start SERVER MODE: starts the instance, waits until it accepts connections, checks that it serves
 # every fixture byte for byte, and records SRV_PID/SRV_PORT/SRV_TAG[SERVER:MODE]. Dies on failure.
+# With PAGE_URI set, mywebsite's first start saves the page to PAGE_FILE (page_save), and every start of
+# either server checks that it serves PAGE_FILE's bytes at PAGE_URI once that file exists.
 server_start() {
     local server=$1 mode=$2 scheme tag out err port line file args=()
     scheme=$(scheme_of "$mode")
@@ -32,15 +36,18 @@ server_start() {
         mkdir -p "$prefix"
         port=$(free_port)
         if [[ $mode == tls ]]; then
-            nginx_write_conf "$prefix/nginx.conf" "$prefix" "$STATIC_DIR" "$SERVER_THREADS" 0 "$port" "$CERT" "$KEY"
+            nginx_write_conf "$prefix/nginx.conf" "$prefix" "$STATIC_DIR" "$SERVER_THREADS" 0 "$port" "$CERT" "$KEY" \
+                "$PAGE_URI" "$PAGE_FILE"
         else
-            nginx_write_conf "$prefix/nginx.conf" "$prefix" "$STATIC_DIR" "$SERVER_THREADS" "$port"
+            nginx_write_conf "$prefix/nginx.conf" "$prefix" "$STATIC_DIR" "$SERVER_THREADS" "$port" "" "" "" \
+                "$PAGE_URI" "$PAGE_FILE"
         fi
         cp "$prefix/nginx.conf" "$RESULTS/logs/$tag.nginx.conf"
         nginx_command "$prefix/nginx.conf" "$prefix"
         bg_start "$tag" "$out" "$err" "${TASKSET[@]}" "${NGINX_CMD[@]}"
     else
-        args=(serve --host 127.0.0.1 --threads "$SERVER_THREADS" --static-path "$STATIC_DIR" --access-log off)
+        args=(serve --host 127.0.0.1 --threads "$SERVER_THREADS" --static-path "$STATIC_DIR" --access-log off
+            "${SITE_ARGS[@]}")
         if [[ $mode == tls ]]; then
             args+=(--mode direct-tls --https-port 0 --http-port 0 --cert "$CERT" --key "$KEY" --tls-profile intermediate)
         else
@@ -61,7 +68,28 @@ server_start() {
         python3 "$BENCH_TOOLS_DIR/fixtures.py" check "$scheme://127.0.0.1:$port/static/${file##*/}" "$file" ||
             server_failed "$tag" "wrong response for /static/${file##*/} (see above)"
     done
+    if [[ -n $PAGE_URI ]]; then
+        [[ $server != mywebsite || -s $PAGE_FILE ]] || page_save "$tag" "$scheme://127.0.0.1:$port$PAGE_URI"
+        if [[ -s $PAGE_FILE ]]; then
+            python3 "$BENCH_TOOLS_DIR/fixtures.py" check "$scheme://127.0.0.1:$port$PAGE_URI" "$PAGE_FILE" \
+                "$RESULTS/logs/$tag.page-head.txt" || server_failed "$tag" "wrong response for $PAGE_URI (see above)"
+        fi
+    fi
     log "$tag: pid $BG_PID, $scheme://127.0.0.1:$port"
+}
+
+# page_save TAG URL: saves the body mywebsite (instance TAG) serves at URL to PAGE_FILE, the file nginx then
+# serves. curl sends no Accept-Encoding, so the body is the uncompressed page, as wrk will get it.
+page_save() {
+    local tag=$1 url=$2
+    mkdir -p "$(dirname "$PAGE_FILE")"
+    curl -sS --fail --http1.1 --insecure --max-time 10 -D "$RESULTS/logs/page.curl-head.txt" -o "$PAGE_FILE.part" \
+        "$url" 2>"$RESULTS/logs/page.curl.stderr" ||
+        server_failed "$tag" "curl $url failed: $(cat "$RESULTS/logs/page.curl.stderr")"
+    [[ -s $PAGE_FILE.part ]] || server_failed "$tag" "$url returned an empty body"
+    mv "$PAGE_FILE.part" "$PAGE_FILE"
+    cp "$PAGE_FILE" "$RESULTS/logs/page.html"
+    log "$tag: saved $PAGE_URI ($(stat -c %s "$PAGE_FILE") bytes) for nginx"
 }
 
 # server_failed TAG WHY: shows the instance's stderr and dies (the EXIT trap stops it).

@@ -2,7 +2,9 @@
 """Static files served by both servers, and a check that each server returns them byte for byte.
 
     fixtures.py make DIR          -> writes DIR/1k.bin, DIR/12k.bin, DIR/100k.bin (fixed pseudo-random bytes)
-    fixtures.py check URL FILE    -> exit 0 when GET URL returns 200 and exactly FILE's bytes
+    fixtures.py check URL FILE [HEAD_OUT]
+                                  -> exit 0 when GET URL returns 200 and exactly FILE's bytes; HEAD_OUT,
+                                     when given, gets the response's status line and header fields
     fixtures.py resumes PORT PATH -> prints "yes" when the TLS server on 127.0.0.1:PORT resumes a session
 
 The bytes are random so no compression or caching trick can shrink them, and fixed (seeded) so every
@@ -30,7 +32,7 @@ def make(directory):
     return 0
 
 
-def check(url, path):
+def check(url, path, head_out=None):
     if not url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
         print(f"fixtures.py: refusing non-loopback URL {url}", file=sys.stderr)
         return 2
@@ -38,8 +40,12 @@ def check(url, path):
         expected = f.read()
     context = _client_context()
     try:
+        # urllib sends "Accept-Encoding: identity": the body is never compressed, as with wrk (which sends none).
         with urllib.request.urlopen(url, timeout=10, context=context) as response:
             status, body = response.status, response.read()
+            if head_out:
+                with open(head_out, "w", encoding="utf-8") as f:
+                    f.write(f"HTTP/{response.version / 10:.1f} {status} {response.reason}\n{response.headers}")
     except OSError as error:  # URLError and HTTPError are OSErrors
         print(f"check {url}: {error}", file=sys.stderr)
         return 1
@@ -81,11 +87,11 @@ def resumes(port, path):
 def main(argv):
     if len(argv) == 3 and argv[1] == "make":
         return make(argv[2])
-    if len(argv) == 4 and argv[1] == "check":
-        return check(argv[2], argv[3])
+    if len(argv) in (4, 5) and argv[1] == "check":
+        return check(*argv[2:])
     if len(argv) == 4 and argv[1] == "resumes" and argv[2].isdigit():
         return resumes(int(argv[2]), argv[3])
-    print("usage: fixtures.py make DIR | check URL FILE | resumes PORT PATH", file=sys.stderr)
+    print("usage: fixtures.py make DIR | check URL FILE [HEAD_OUT] | resumes PORT PATH", file=sys.stderr)
     return 2
 
 

@@ -51,6 +51,7 @@ GOOD_HEAD = b"GET /static/1k.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 BIG_GET = b"GET /static/100k.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 MAX_SAMPLES = 20  # violations kept with their bytes in the JSON record
 MAX_LISTED = 10  # kinds of violation listed in the summary, most frequent first
+GONE_AFTER = 20  # refused connections after which the server is taken for gone and the attack stops
 
 
 # --- the malformed heads ---------------------------------------------------------------------------------
@@ -157,6 +158,20 @@ class Stats:
         self.violation_counts = collections.Counter()  # (kind, case, outcome) -> count
         self.samples = []  # the first MAX_SAMPLES violations, plus the first of each (kind, case, outcome)
         self.slow_lifetimes = []
+        self.refused = 0
+        self.gone = threading.Event()  # set once the server refuses GONE_AFTER connections
+        self.gone_at = None
+
+    def connect_failed(self, kind, case, error, sent=b""):
+        """A connection that could not be made: a violation. After GONE_AFTER refusals the server is taken
+        for gone, and every thread stops (the run has failed; the rest would only repeat it)."""
+        self.add(kind, case, "connect-failed", f"connect: {error}", sent)
+        if isinstance(error, ConnectionRefusedError):
+            with self.lock:
+                self.refused += 1
+                if self.refused == GONE_AFTER:
+                    self.gone_at = time.strftime("%H:%M:%S")
+                    self.gone.set()
 
     def add(self, kind, case, outcome, violation=None, sent=b"", received=b""):
         with self.lock:
@@ -276,7 +291,7 @@ def case_refuse(cfg, stats, rng, name):
     try:
         sock = connect(cfg)
     except OSError as error:
-        return stats.add("refuse", label, "connect-failed", f"connect: {error}", sent)
+        return stats.connect_failed("refuse", label, error, sent)
     with sock:
         send_all(sock, sent)  # the server may answer and close before taking all: read its answer anyway
         # A parse error closes the connection; a well-formed but refused request (405, 404) may keep it.
@@ -304,7 +319,7 @@ def case_control(cfg, stats, rng):
     try:
         sock = connect(cfg)
     except OSError as error:
-        return stats.add("control", "good-get", "connect-failed", f"connect: {error}", sent)
+        return stats.connect_failed("control", "good-get", error, sent)
     with sock:
         failed = send_all(sock, sent)
         data, end = read_to_close(sock, cfg.answer_timeout)
@@ -335,7 +350,7 @@ def case_disconnect(cfg, stats, rng, name):
     try:
         sock = connect(cfg, tls=False if raw else None)
     except OSError as error:
-        return stats.add("disconnect", name, "connect-failed", f"connect: {error}")
+        return stats.connect_failed("disconnect", name, error)
     outcome = "done"
     if name == "half-request-rst":
         cut = rng.randint(1, len(BIG_GET) - 5)
@@ -407,7 +422,7 @@ def case_close(cfg, stats, rng, name):
     try:
         sock = connect(cfg, tls=False)
     except OSError as error:
-        return stats.add("close", name, "connect-failed", f"connect: {error}")
+        return stats.connect_failed("close", name, error)
     if name == "non-tls-http-request":
         sent = GOOD_HEAD
     else:
@@ -450,16 +465,17 @@ def run_case(cfg, stats, rng, kind, name):
             case_close(cfg, stats, rng, name)
         else:
             case_control(cfg, stats, rng)
-    except OSError as error:  # e.g. a TLS handshake refused under load: counted, not fatal
-        refused = isinstance(error, ConnectionRefusedError)
-        stats.add(kind, name, f"error {type(error).__name__}", f"server gone? {error}" if refused else None)
+    except ConnectionRefusedError as error:
+        stats.connect_failed(kind, name, error)
+    except OSError as error:  # e.g. a TLS handshake cut short under load: counted, not a violation
+        stats.add(kind, name, f"error {type(error).__name__}")
 
 
 def worker(cfg, stats, seed):
     rng = random.Random(seed)
     table = case_table(cfg.tls)
     weights = [w for w, _, _ in table]
-    while time.monotonic() < cfg.deadline:
+    while time.monotonic() < cfg.deadline and not stats.gone.is_set():
         _, kind, name = rng.choices(table, weights)[0]
         run_case(cfg, stats, rng, kind, name)
 
@@ -499,13 +515,15 @@ def slow_keeper(cfg, stats, rng, limit):
     selector = selectors.DefaultSelector()
     margin = max(3.0, cfg.header_timeout)
     open_ = {}
-    while time.monotonic() < cfg.deadline:
+    while time.monotonic() < cfg.deadline and not stats.gone.is_set():
         while len(open_) < limit and time.monotonic() < cfg.deadline:
             try:
                 slow = open_slow(cfg, rng)
+            except ConnectionRefusedError as error:
+                stats.connect_failed("slow", "open", error)
+                break
             except OSError as error:
-                stats.add("slow", "open", f"error {type(error).__name__}",
-                          f"server gone? {error}" if isinstance(error, ConnectionRefusedError) else None)
+                stats.add("slow", "open", f"error {type(error).__name__}")
                 time.sleep(0.1)
                 break
             open_[slow.sock.fileno()] = slow
@@ -555,7 +573,7 @@ def _slow_done(stats, selector, open_, slow, outcome, violation=None):
 
 # --- summary ---------------------------------------------------------------------------------------------
 
-def summarize(stats, cfg, elapsed):
+def summarize(stats, elapsed):
     by_kind = collections.defaultdict(collections.Counter)
     for (kind, _), outcomes in stats.outcomes.items():
         by_kind[kind].update(outcomes)
@@ -587,15 +605,21 @@ def summarize(stats, cfg, elapsed):
             for (case_kind, case), outcomes in stats.outcomes.items():
                 if case_kind == kind:
                     per_case[case] += sum(outcomes.values())
-            lines.append(f"{title} {sum(by_kind[kind].values())} ({', '.join(f'{c} {n}' for c, n in sorted(per_case.items()))})")
+            cases = ", ".join(f"{c} {n}" for c, n in sorted(per_case.items()))
+            lines.append(f"{title} {sum(by_kind[kind].values())} ({cases})")
             lines.append(f"  outcomes: {dict(sorted(by_kind[kind].items()))}")
     slow = by_kind["slow"]
     if slow:
         life = sorted(stats.slow_lifetimes)
-        span = f", lifetime {life[0]:.1f}–{life[len(life) // 2]:.1f}–{life[-1]:.1f} s (min–median–max)" if life else ""
+        span = ""
+        if life:
+            span = f", lifetime {life[0]:.1f}–{life[len(life) // 2]:.1f}–{life[-1]:.1f} s (min–median–max)"
         lines.append(f"stalled connections {sum(slow.values())}: {dict(sorted(slow.items()))}{span}")
     control = by_kind["control"]
     lines.append(f"well-formed control GETs {sum(control.values())}: {dict(control)}")
+    if stats.gone_at:
+        lines.append(f"the server refused {stats.refused} connections, the {GONE_AFTER}th at {stats.gone_at}: "
+                     "taken for gone, attack stopped")
     lines.append(f"violations {stats.violations} in {elapsed:.0f} s")
     groups = sorted(stats.violation_counts.items(), key=lambda item: -item[1])
     for (kind, case, outcome), n in groups[:MAX_LISTED]:
@@ -604,8 +628,8 @@ def summarize(stats, cfg, elapsed):
             f"; first at {first['at']}, sent {first['sent_len']} bytes, received {first['received'][:100]!r}"
             if first["sent_len"] or first["received"] else f"; first at {first['at']}"))
     if len(groups) > MAX_LISTED:
-        lines.append(f"  … and {len(groups) - MAX_LISTED} more kinds of violation, {sum(n for _, n in groups[MAX_LISTED:])}"
-                     " in all (see the JSON record)")
+        rest = sum(n for _, n in groups[MAX_LISTED:])
+        lines.append(f"  … and {len(groups) - MAX_LISTED} more kinds of violation, {rest} in all (see the JSON)")
     return lines
 
 
@@ -641,7 +665,7 @@ def main(argv):
         if any(thread.is_alive() for thread in threads):
             stats.add("attack", "attacker", "stuck", "an attacker thread did not finish within the run + 60 s")
     elapsed = time.monotonic() - started
-    for line in summarize(stats, cfg, elapsed):
+    for line in summarize(stats, elapsed):
         print(f"attack: {line}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -54,29 +54,21 @@ public struct OutboundQueue {
     /// True when nothing is waiting.
     public var isEmpty: Bool { head == chunks.count }
 
-    /// Appends `bytes` to the staging block and queues them. Header blocks go through here.
+    /// Appends `bytes` to the staging block and queues them. Response heads go through here, once or twice per
+    /// response: one `memcpy`. (A generic `some Collection` version ran unspecialised across the module
+    /// boundary and copied byte by byte through the runtime: 40% of the server's user time under load.)
     /// Bytes that do not fit in the staging block are queued as their own `Bytes`.
-    public mutating func stage(_ bytes: some Collection<UInt8>, pool: BufferPool) {
+    public mutating func stage(_ bytes: [UInt8], pool: BufferPool) {
         let count = bytes.count
-        if staging == nil {
-            staging = pool.take()
-            stagingUsed = 0
+        guard count > 0 else { return }
+        let staged = stage(reserving: count, pool: pool) { space in
+            bytes.withUnsafeBytes { source in
+                // Invariant: `space` has at least `count` bytes (reserved above); `source` holds `count`.
+                space.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: count)
+            }
+            return count
         }
-        guard let block = staging, block.capacity - stagingUsed >= count else {
-            append(Bytes(bytes))
-            return
-        }
-        let start = stagingUsed
-        _ = UnsafeMutableRawBufferPointer(rebasing: block.memory[start..<start + count])
-            .initializeMemory(as: UInt8.self, from: bytes)
-        stagingUsed += count
-        // Merge with the previous chunk when it ends where this starts: one iovec instead of two.
-        if head < chunks.count, case .staged(let last) = chunks[chunks.count - 1], last.upperBound == start {
-            chunks[chunks.count - 1] = .staged(last.lowerBound..<start + count)
-        } else {
-            chunks.append(.staged(start..<start + count))
-        }
-        pendingCount += count
+        if !staged { append(Bytes(bytes)) }
     }
 
     /// Copies `bytes` into the staging block and queues them (a cached header block placed between the
