@@ -29,6 +29,12 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     done
 fi
 
+step "delivery: GitLab pipeline, CI scripts, Ansible role, Kubernetes manifests"
+MYWEBSITE_BIN="$PWD/.build/debug/mywebsite" MYWEBSITE_DATA_BIN="$PWD/.build/debug/mywebsite-data" tests/delivery/run.sh
+
+step "container image and compose stack (podman, offline)"
+tests/container/run.sh
+
 step "TLS scan of the server with testssl.sh (no HIGH or CRITICAL finding)"
 tests/tls/testssl.sh "$PWD/.build/debug/mywebsite"
 

@@ -11,15 +11,17 @@ struct HealthcheckCommand: ParsableCommand {
 
     @Option(help: "Address to probe. Default: 127.0.0.1.")
     var host = "127.0.0.1"
-    @Option(help: "Port to probe. Env: SITE_PORT. Default: 8080.")
+    @Option(help: "Port to probe. Default: HTTP_PORT (80) when SITE_MODE=direct-tls, else SITE_PORT (8080).")
     var port: String?
     @Option(help: "Seconds to wait for the answer.")
     var timeout = 3.0
 
     mutating func run() throws {
         let env = ProcessEnvironment.all()
-        guard let port = UInt16(port ?? env["SITE_PORT"] ?? "8080"), let address = SocketAddress(ip: host, port: port)
-        else {
+        // In direct-tls mode the plain listener (HTTP_PORT) answers /healthz without TLS; else SITE_PORT.
+        let defaultPort =
+            env["SITE_MODE"] == "direct-tls" ? (env["HTTP_PORT"] ?? "80") : (env["SITE_PORT"] ?? "8080")
+        guard let port = UInt16(port ?? defaultPort), let address = SocketAddress(ip: host, port: port) else {
             FileHandleStandardError.write(
                 "mywebsite healthcheck: --host must be a numeric address and --port 1-65535\n")
             throw ExitCode(2)

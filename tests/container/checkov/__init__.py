@@ -1,0 +1,1 @@
+"""Checkov checks of this repository (see compose_checks.py)."""

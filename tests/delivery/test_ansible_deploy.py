@@ -1,0 +1,395 @@
+"""The Ansible deployment, run for real on this machine (`-c local`) into a temporary directory.
+
+Nothing here needs Docker or a remote host: the compose tool and the container CLI are stand-ins that record
+their calls (stand-ins/compose, stand-ins/container) through the role's `command` compose tool, the package
+registry is package_registry.py on 127.0.0.1, and the data packages are built by `mywebsite-data` from
+content/ and validated by the host-built `mywebsite data check`. The real server then serves the deployed
+data directory, so the symlink switch is checked end to end.
+
+The tests run in order and share one deployment: each is a step of its life.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tarfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import HERE, ROOT, STAND_INS, VENV_BIN, tool_env
+
+ANSIBLE_DIR = ROOT / "deployments" / "ansible"
+TOKEN = "test-job-token"
+RECAP = re.compile(r"^int-web-1\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class Deployment:
+    """One deployment's temporary world: host directories, registry, stand-in state, logs."""
+
+    def __init__(self, root: Path, mywebsite: Path, mywebsite_data: Path):
+        self.root = root
+        self.mywebsite = mywebsite
+        self.base = root / "host" / "opt" / "mywebsite"
+        self.data_root = self.base / "website-data"
+        self.registry = root / "registry"
+        self.packages = self.registry / "api/v4/projects/42/packages/generic/website-data"
+        self.registry_log = root / "registry.log"
+        self.standin_log = root / "stand-ins.log"
+        self.standin_state = root / "stand-in-state"
+        self.standin_state.mkdir(parents=True)
+        self.registry_log.touch()
+        self.standin_log.touch()
+        self.mywebsite_data = mywebsite_data
+        self.registry_process: subprocess.Popen | None = None
+        self.server: subprocess.Popen | None = None
+        self.server_url = ""
+
+    # --- data packages ---
+
+    def build_package(self, ref: str, content: Path) -> Path:
+        data = self.root / "build" / ref
+        target = self.packages / ref / "data.tgz"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for argv in ([self.mywebsite_data, "build", content, "--out", data],
+                     [self.mywebsite_data, "package", data, "--out", target]):
+            subprocess.run([str(a) for a in argv], check=True, capture_output=True, timeout=120)
+        return target
+
+    def build_broken_package(self, ref: str, good: Path) -> None:
+        """A package whose archive is fine but whose database is not a database."""
+        unpacked = self.root / "build" / f"{ref}-unpacked"
+        with tarfile.open(good) as archive:
+            archive.extractall(unpacked, filter="data")
+        (unpacked / "site.db").write_bytes(b"this is not an SQLite database\n" * 64)
+        target = self.packages / ref / "data.tgz"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(target, "w:gz") as archive:
+            for name in ("site.db", "articles"):
+                archive.add(unpacked / name, arcname=name)
+
+    # --- registry and server ---
+
+    def start_registry(self) -> str:
+        self.registry_process = subprocess.Popen(
+            [str(VENV_BIN / "python"), str(HERE / "package_registry.py"), str(self.registry),
+             str(self.registry_log), TOKEN], stdout=subprocess.PIPE, text=True)
+        port = self.registry_process.stdout.readline().strip()
+        return f"http://127.0.0.1:{port}/api/v4"
+
+    def start_server(self) -> None:
+        self.server = subprocess.Popen(
+            [str(self.mywebsite), "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "1",
+             "--data-path", str(self.data_root / "current"), "--static-path", str(ROOT / "web/static"),
+             "--templates-path", str(ROOT / "web/templates"), "--access-log", "off",
+             "--site-url", "http://localhost"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.server.stdout.readline()
+            if line.startswith("listening: "):
+                self.server_url = line.split(" ", 1)[1].strip()
+                return
+            if not line and self.server.poll() is not None:
+                break
+        raise AssertionError("mywebsite serve did not print its URL")
+
+    def page(self, path: str) -> str:
+        with urllib.request.urlopen(self.server_url + path, timeout=5) as response:
+            return response.read().decode()
+
+    def wait_for_page(self, path: str, text: str, seconds: float = 10) -> str:
+        deadline = time.monotonic() + seconds
+        body = ""
+        while time.monotonic() < deadline:
+            body = self.page(path)
+            if text in body:
+                return body
+            time.sleep(0.2)
+        raise AssertionError(f"{path} never showed {text!r}; last page title: "
+                             f"{re.search(r'<title>(.*?)</title>', body).group(1) if '<title>' in body else body[:200]}")
+
+    def stop(self) -> None:
+        for process in (self.server, self.registry_process):
+            if process and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            if process and process.stdout:
+                process.stdout.close()
+
+    # --- the playbook ---
+
+    def write_vars(self, registry_url: str, nginx_dir: Path) -> Path:
+        user = pwd.getpwuid(os.getuid()).pw_name
+        group = grp.getgrgid(os.getgid()).gr_name
+        variables = {
+            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+            "ansible_become": False,
+            "application_base_dir": str(self.base),
+            "application_manage_user": False,
+            "application_manage_packages": False,
+            "application_user": user,
+            "application_group": group,
+            "application_uid": os.getuid(),
+            "application_gid": os.getgid(),
+            "application_certificate_names": ["localhost", "127.0.0.1"],
+            "application_nginx_config_src": f"{nginx_dir}/",
+            "application_compose_tool": "command",
+            "application_compose_command": [str(STAND_INS / "compose")],
+            "application_container_command": str(STAND_INS / "container"),
+            "application_compose_environment": {"STANDIN_LOG": str(self.standin_log),
+                                                "STANDIN_STATE": str(self.standin_state)},
+            "application_gitlab_api_url": registry_url,
+            "application_gitlab_project_id": "42",
+            "application_gitlab_token": TOKEN,
+            # The host-built binary instead of `docker run IMAGE data check`.
+            "application_data_check_command": [str(self.mywebsite), "data", "check",
+                                               "{{ application_data_candidate_dir }}"],
+        }
+        path = self.root / "test-vars.yml"
+        path.write_text(yaml.safe_dump(variables))
+        return path
+
+    def deploy(self, image_tag: str, data_ref: str = "", **extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+        log_before = self.standin_log.read_text()
+        registry_before = self.registry_log.read_text()
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/int", "deploy.yml", "-c", "local",
+                "-e", f"@{self.root / 'test-vars.yml'}", "-e", f"application_image_tag={image_tag}",
+                "-e", f"application_website_data_ref={data_ref}"]
+        for key, value in extra.items():
+            argv += ["-e", f"{key}={value}"]
+        env = tool_env(ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"), ANSIBLE_HOME=str(self.root / "ansible-home"),
+                       ANSIBLE_LOCAL_TEMP=str(self.root / "ansible-tmp"), ANSIBLE_NOCOLOR="1",
+                       ANSIBLE_FORCE_COLOR="0")
+        result = subprocess.run(argv, cwd=ANSIBLE_DIR, env=env, capture_output=True, text=True, timeout=300,
+                                stdin=subprocess.DEVNULL)
+        match = RECAP.search(result.stdout)
+        recap = dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()))) if match else {}
+        recap["calls"] = self.standin_log.read_text()[len(log_before):].splitlines()
+        recap["downloads"] = self.registry_log.read_text()[len(registry_before):].splitlines()
+        return result, recap
+
+    def current(self) -> str:
+        return os.readlink(self.data_root / "current")
+
+    def releases(self) -> set[str]:
+        return {p.name for p in (self.data_root / "releases").iterdir()}
+
+
+def restarts(calls: list[str]) -> list[str]:
+    return [c for c in calls if re.search(r" (up|restart|down)( |$)", c)]
+
+
+@pytest.fixture(scope="module")
+def nginx_dir(module_workdir) -> Path:
+    """The repository's nginx configuration (deployments/nginx/), copied by the role."""
+    path = Path(os.environ.get("DELIVERY_NGINX_DIR") or ROOT / "deployments" / "nginx")
+    if not path.is_dir() or not any(path.iterdir()):
+        pytest.fail(f"{path} is missing: the role installs the repository's nginx configuration from there")
+    return path
+
+
+@pytest.fixture(scope="module")
+def world(module_workdir, mywebsite_bin, mywebsite_data_bin, nginx_dir):
+    deployment = Deployment(module_workdir, mywebsite_bin, mywebsite_data_bin)
+    try:
+        good = deployment.build_package("a1b2c3d", ROOT / "content")
+        # Release B: the same content with another English site title, to see the switch on the served site.
+        content_b = module_workdir / "content-b"
+        shutil.copytree(ROOT / "content", content_b)
+        site = content_b / "site.yml"
+        site.write_text(site.read_text().replace("Notes from the server room", "Notes from release B"))
+        deployment.build_package("v1.1.0", content_b)
+        deployment.build_broken_package("broken", good)
+        deployment.write_vars(deployment.start_registry(), nginx_dir)
+        yield deployment
+    finally:
+        deployment.stop()
+
+
+def test_first_deployment_installs_everything(world):
+    result, recap = world.deploy("1.0.0", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert recap["failed"] == 0 and recap["changed"] > 0
+
+    compose = world.base / "docker-compose.yml"
+    assert stat_mode(compose) == 0o600
+    assert compose.stat().st_uid == os.getuid()
+    rendered = yaml.safe_load(compose.read_text())
+    assert rendered["services"]["mywebsite"]["image"] == "docker.io/mywebsite/mywebsite:1.0.0"
+    assert rendered["services"]["mywebsite"]["environment"]["DATA_PATH"] == "/app/data/current"
+    assert f"{world.data_root}:/app/data:ro" in rendered["services"]["mywebsite"]["volumes"]
+    assert set(rendered["services"]) == {"mywebsite", "reverse_proxy"}
+
+    # Readable by nginx's group (the official image's 101), no one else.
+    assert stat_mode(world.base / "certs" / "server.key") == 0o640
+    assert (world.base / "certs" / "server.key").stat().st_gid == 101
+    assert (world.base / "certs" / "server.crt").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    # The repository's nginx configuration, mounted as compose.yml mounts it.
+    assert (world.base / "nginx" / "unprivileged" / "nginx.conf").is_file()
+    proxy = rendered["services"]["reverse_proxy"]
+    assert f"{world.base}/nginx/unprivileged/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+
+    assert world.current() == "releases/a1b2c3d"
+    assert world.releases() == {"a1b2c3d"}
+    assert not list((world.data_root / "incoming").iterdir())
+    assert subprocess.run([str(world.mywebsite), "data", "check", str(world.data_root / "current")],
+                          capture_output=True).returncode == 0
+    assert recap["downloads"] == [
+        "/api/v4/projects/42/packages/generic/website-data/a1b2c3d/data.tgz token=yes"]
+    # Started once, by the handler, after the data was in place.
+    assert any(" up --detach --force-recreate --remove-orphans" in c for c in recap["calls"])
+
+    world.start_server()
+    world.wait_for_page("/en/", "Notes from the server room")
+
+
+def test_rendered_compose_file_is_valid_for_the_compose_tools(world):
+    validate_compose(world.base / "docker-compose.yml", world.root)
+
+
+def test_second_run_changes_nothing(world):
+    result, recap = world.deploy("1.0.0", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["changed"] == 0, changed_tasks(result.stdout)
+    assert restarts(recap["calls"]) == []
+    assert recap["downloads"] == []
+
+
+def test_data_only_update_switches_without_restart(world):
+    result, recap = world.deploy("1.0.0", "v1.1.0")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["changed"] > 0
+    assert restarts(recap["calls"]) == [], "a data update must not restart anything"
+    assert world.current() == "releases/v1.1.0"
+    assert os.readlink(world.data_root / "previous") == "releases/a1b2c3d"
+    assert world.releases() == {"a1b2c3d", "v1.1.0"}
+    # The running server follows the symlink switch by itself.
+    world.wait_for_page("/en/", "Notes from release B")
+
+
+def test_broken_package_is_refused_and_the_site_keeps_its_data(world):
+    result, recap = world.deploy("1.0.0", "broken")
+    assert result.returncode != 0
+    assert recap["failed"] == 1
+    assert "Website data package broken refused" in " ".join(result.stdout.split())
+    assert world.current() == "releases/v1.1.0"
+    assert os.readlink(world.data_root / "previous") == "releases/a1b2c3d"
+    assert "broken" not in world.releases()
+    assert not list((world.data_root / "incoming").iterdir()), "the refused package must be cleaned up"
+    assert restarts(recap["calls"]) == []
+    world.wait_for_page("/en/", "Notes from release B")
+
+
+def test_missing_package_is_reported_without_showing_the_token(world):
+    result, recap = world.deploy("1.0.0", "v9.9.9")
+    assert result.returncode != 0
+    # The YAML result format folds long messages: compare with whitespace collapsed.
+    output = " ".join(result.stdout.split())
+    assert "Website data package v9.9.9 refused" in output
+    refusal = output[output.index("Website data package v9.9.9 refused"):][:600]
+    assert "/website-data/v9.9.9/data.tgz: " in refusal and "404" in refusal, refusal
+    assert TOKEN not in result.stdout + result.stderr
+    assert recap["downloads"] == ["/api/v4/projects/42/packages/generic/website-data/v9.9.9/data.tgz token=yes"]
+    assert world.current() == "releases/v1.1.0"
+    assert not list((world.data_root / "incoming").iterdir())
+
+
+def test_rollback_to_the_previous_data_needs_no_download(world):
+    # The registry no longer has it: the release kept as `previous` is enough.
+    shutil.rmtree(world.packages / "a1b2c3d")
+    result, recap = world.deploy("1.0.0", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["downloads"] == []
+    assert world.current() == "releases/a1b2c3d"
+    assert os.readlink(world.data_root / "previous") == "releases/v1.1.0"
+    assert restarts(recap["calls"]) == []
+    world.wait_for_page("/en/", "Notes from the server room")
+
+
+def test_new_image_tag_recreates_the_stack(world):
+    result, recap = world.deploy("1.0.1", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert [c for c in restarts(recap["calls"])] == [
+        f"compose --project-name mywebsite --file {world.base}/docker-compose.yml up --detach --force-recreate "
+        "--remove-orphans"]
+    assert "mywebsite:1.0.1" in (world.base / "docker-compose.yml").read_text()
+
+
+def test_moved_tag_recreates_the_stack(world):
+    # The registry's 1.0.1 now names another image (as `latest` does after each push to the default branch).
+    (world.standin_state / "next-image-id").write_text("sha256:stand-in-2\n")
+    result, recap = world.deploy("1.0.1", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
+    # The image ID check, and the handler that recreates the stack.
+    assert recap["changed"] == 2, changed_tasks(result.stdout)
+    assert any("--force-recreate" in c for c in restarts(recap["calls"]))
+
+
+def test_stopped_stack_is_started_without_recreating(world):
+    (world.standin_state / "running").unlink()
+    result, recap = world.deploy("1.0.1", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["changed"] == 1
+    assert [c.split(" --file ")[1].split(" ", 1)[1] for c in restarts(recap["calls"])] == [
+        "up --detach --no-recreate"]
+
+
+def test_direct_tls_mode_drops_nginx_and_publishes_the_server(world):
+    result, recap = world.deploy("1.0.1", "a1b2c3d", application_mode="direct-tls")
+    assert result.returncode == 0, result.stdout[-4000:]
+    compose = world.base / "docker-compose.yml"
+    rendered = yaml.safe_load(compose.read_text())
+    assert set(rendered["services"]) == {"mywebsite"}
+    server = rendered["services"]["mywebsite"]
+    assert server["environment"]["SITE_MODE"] == "direct-tls"
+    assert server["environment"]["REQUIRE_CERTIFICATE"] == "true"
+    assert server["ports"] == ["443:443", "80:80"]
+    assert f"{world.base}/certs:/app/certs:ro" in server["volumes"]
+    # Only the server's user reads the key now.
+    assert stat_mode(world.base / "certs" / "server.key") == 0o600
+    assert any("--force-recreate" in c for c in restarts(recap["calls"]))
+    validate_compose(compose, world.root)
+
+
+def stat_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+def changed_tasks(output: str) -> str:
+    """The tasks that reported a change, for assertion messages."""
+    tasks = re.split(r"\n(?=TASK \[|RUNNING HANDLER \[)", output)
+    return "\n".join(t.splitlines()[0] for t in tasks if "\nchanged:" in t)
+
+
+def validate_compose(path: Path, workdir: Path) -> None:
+    """The compose file against the Compose Specification's schema, then through each compose tool here."""
+    schema = subprocess.run([str(VENV_BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+                             str(path)], capture_output=True, text=True, timeout=120)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    ran = []
+    if shutil.which("podman"):
+        result = subprocess.run([str(VENV_BIN / "podman-compose"), "-f", str(path), "config"], capture_output=True,
+                                text=True, timeout=120, cwd=workdir)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "services:" in result.stdout
+        ran.append("podman-compose")
+    if shutil.which("docker-compose"):
+        result = subprocess.run(["docker-compose", "-f", str(path), "config", "--quiet"], capture_output=True,
+                                text=True, timeout=120, cwd=workdir)
+        assert result.returncode == 0, result.stdout + result.stderr
+        ran.append("docker-compose")
+    print(f"compose file validated by the compose-spec schema and: {', '.join(ran) or 'no compose tool here'}")
