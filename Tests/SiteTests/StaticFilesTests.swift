@@ -8,16 +8,16 @@ import Testing
 ///
 /// ```
 /// <tmp>/outside.txt                 "secret outside the root"
-/// <tmp>/root/site.css               "body{color:red}"
-/// <tmp>/root/css/site.css           "h1{}"
-/// <tmp>/root/big.bin                64 bytes 0…63 (above the test memoryFileLimit of 16)
-/// <tmp>/root/.env, .git/config, sub/.hidden
-/// <tmp>/root/link-inside.css        → css/site.css
-/// <tmp>/root/link-outside.txt       → ../outside.txt
-/// <tmp>/root/link-outside-abs.txt   → <tmp>/outside.txt
-/// <tmp>/root/linkdir                → ..
-/// <tmp>/root/link-to-dotfile        → .env
-/// <tmp>/root/pipe                   a FIFO
+/// <tmp>/webroot/site.css               "body{color:red}"
+/// <tmp>/webroot/css/site.css           "h1{}"
+/// <tmp>/webroot/big.bin                64 bytes 0…63 (above the test memoryFileLimit of 16)
+/// <tmp>/webroot/.env, .git/config, sub/.hidden
+/// <tmp>/webroot/link-inside.css        → css/site.css
+/// <tmp>/webroot/link-outside.txt       → ../outside.txt
+/// <tmp>/webroot/link-outside-abs.txt   → <tmp>/outside.txt
+/// <tmp>/webroot/linkdir                → ..
+/// <tmp>/webroot/link-to-dotfile        → .env
+/// <tmp>/webroot/pipe                   a FIFO
 /// ```
 final class StaticSite {
     let directory = TemporaryDirectory()
@@ -33,23 +33,23 @@ final class StaticSite {
     ) {
         let d = directory
         d.write("outside.txt", "secret outside the root")
-        d.makeDirectory("root")
-        d.write("root/site.css", Self.css)
-        d.makeDirectory("root/css")
-        d.write("root/css/site.css", "h1{}")
-        d.write("root/big.bin", Self.big)
-        d.write("root/.env", "SECRET=1")
-        d.makeDirectory("root/.git")
-        d.write("root/.git/config", "secret git")
-        d.makeDirectory("root/sub")
-        d.write("root/sub/.hidden", "secret hidden")
-        d.symlink("root/link-inside.css", to: "css/site.css")
-        d.symlink("root/link-outside.txt", to: "../outside.txt")
-        d.symlink("root/link-outside-abs.txt", to: "\(d.path)/outside.txt")
-        d.symlink("root/linkdir", to: "..")
-        d.symlink("root/link-to-dotfile", to: ".env")
-        d.makeFIFO("root/pipe")
-        files = StaticFiles(root: "\(d.path)/root", cacheControl: cacheControl, options: options)
+        d.makeDirectory("webroot")
+        d.write("webroot/site.css", Self.css)
+        d.makeDirectory("webroot/css")
+        d.write("webroot/css/site.css", "h1{}")
+        d.write("webroot/big.bin", Self.big)
+        d.write("webroot/.env", "SECRET=1")
+        d.makeDirectory("webroot/.git")
+        d.write("webroot/.git/config", "secret git")
+        d.makeDirectory("webroot/sub")
+        d.write("webroot/sub/.hidden", "secret hidden")
+        d.symlink("webroot/link-inside.css", to: "css/site.css")
+        d.symlink("webroot/link-outside.txt", to: "../outside.txt")
+        d.symlink("webroot/link-outside-abs.txt", to: "\(d.path)/outside.txt")
+        d.symlink("webroot/linkdir", to: "..")
+        d.symlink("webroot/link-to-dotfile", to: ".env")
+        d.makeFIFO("webroot/pipe")
+        files = StaticFiles(root: "\(d.path)/webroot", cacheControl: cacheControl, options: options)
     }
 
     func get(_ target: String, _ headers: [(String, String)] = [], method: HTTP.Method = .get) -> Response? {
@@ -330,7 +330,7 @@ extension TemporaryDirectory {
     @Test func reloadsChangedFileAfterRevalidationInterval() throws {
         let site = StaticSite()
         #expect(StaticFixture.text(try #require(site.get("/static/site.css"))) == StaticSite.css)
-        site.directory.write("root/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
+        site.directory.write("webroot/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
         #expect(StaticFixture.text(try #require(site.get("/static/site.css"))) == StaticSite.css)  // same second
         site.now += 1
         let fresh = try #require(site.get("/static/site.css"))
@@ -342,8 +342,8 @@ extension TemporaryDirectory {
     @Test func reloadsFileReplacedByRenameWithSameSizeAndTime() throws {
         let site = StaticSite()
         _ = site.get("/static/site.css")
-        site.directory.write("root/site.tmp", "BODY{COLOR:RED}")  // same length, same mtime: only the inode differs
-        site.directory.rename("root/site.tmp", "root/site.css")
+        site.directory.write("webroot/site.tmp", "BODY{COLOR:RED}")  // same length, same mtime: only the inode differs
+        site.directory.rename("webroot/site.tmp", "webroot/site.css")
         site.now += 1
         #expect(StaticFixture.text(try #require(site.get("/static/site.css"))) == "BODY{COLOR:RED}")
     }
@@ -351,8 +351,8 @@ extension TemporaryDirectory {
     @Test func reloadsFileWhoseSymlinkIsRetargeted() throws {
         let site = StaticSite()
         #expect(StaticFixture.text(try #require(site.get("/static/link-inside.css"))) == "h1{}")
-        site.directory.unlink("root/link-inside.css")
-        site.directory.symlink("root/link-inside.css", to: "../outside.txt")
+        site.directory.unlink("webroot/link-inside.css")
+        site.directory.symlink("webroot/link-inside.css", to: "../outside.txt")
         site.now += 1
         #expect(try #require(site.get("/static/link-inside.css")).status == .notFound)
     }
@@ -360,7 +360,7 @@ extension TemporaryDirectory {
     @Test func forgetsDeletedFile() throws {
         let site = StaticSite()
         #expect(try #require(site.get("/static/css/site.css")).status == .ok)
-        site.directory.unlink("root/css/site.css")
+        site.directory.unlink("webroot/css/site.css")
         site.now += 1
         #expect(try #require(site.get("/static/css/site.css")).status == .notFound)
         #expect(site.files.cache.usage.count == 0)
@@ -369,7 +369,7 @@ extension TemporaryDirectory {
     @Test func revalidatesWhenWallClockStepsBack() throws {
         let site = StaticSite()
         _ = site.get("/static/site.css")
-        site.directory.write("root/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
+        site.directory.write("webroot/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
         site.now -= 3600
         #expect(StaticFixture.text(try #require(site.get("/static/site.css"))) == "body{color:blue}")
     }
@@ -377,7 +377,7 @@ extension TemporaryDirectory {
     @Test func revalidatesEveryRequestWithZeroInterval() throws {
         let site = StaticSite(options: StaticFiles.Options(memoryFileLimit: 16, revalidationInterval: 0))
         _ = site.get("/static/site.css")
-        site.directory.write("root/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
+        site.directory.write("webroot/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
         #expect(StaticFixture.text(try #require(site.get("/static/site.css"))) == "body{color:blue}")
     }
 
