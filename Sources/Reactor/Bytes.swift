@@ -16,8 +16,9 @@ public final class Bytes: @unchecked Sendable {
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
         // Contiguous sources (arrays, UTF-8 views of native strings) are one memcpy; a generic element-wise copy
         // runs unspecialised from other modules and costs a runtime call per byte.
-        let copied = bytes.withContiguousStorageIfAvailable { source in
+        let copied: Bool? = bytes.withContiguousStorageIfAvailable { source in
             if let base = source.baseAddress { raw.baseAddress!.copyMemory(from: base, byteCount: count) }
+            return true
         }
         if copied == nil { _ = raw.initializeMemory(as: UInt8.self, from: bytes) }
         storage = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
