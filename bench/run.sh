@@ -121,15 +121,7 @@ done
 command -v h2load >/dev/null || deselect tls-handshake-h2load "h2load not found (bench/setup.sh installs it)"
 command -v curl >/dev/null || deselect "*page-*" "curl not found"
 
-if [[ -z ${MYWEBSITE_BIN:-} ]]; then
-    MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite
-    if [[ ! -x $MYWEBSITE_BIN ]]; then
-        log "building $MYWEBSITE_BIN (swift build -c release)"
-        (cd "$REPO_ROOT" && swift build -c release) || die "swift build -c release failed"
-    fi
-fi
-[[ -x $MYWEBSITE_BIN ]] || die "MYWEBSITE_BIN: not an executable file: '$MYWEBSITE_BIN'"
-MYWEBSITE_BIN=$(cd "$(dirname "$MYWEBSITE_BIN")" && pwd)/$(basename "$MYWEBSITE_BIN")
+resolve_mywebsite_bin
 # The site data comes from the real data tool, built with the server (the stand-in has none).
 DATA_TOOL=$(dirname "$MYWEBSITE_BIN")/mywebsite-data
 [[ -x $DATA_TOOL ]] || deselect "*page-*" "no $DATA_TOOL to build the site data with"

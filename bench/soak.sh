@@ -72,15 +72,7 @@ for tool in wrk python3 timeout; do
     command -v "$tool" >/dev/null || die "$tool not found: run bench/setup.sh"
 done
 ((TLS == 0)) || command -v openssl >/dev/null || die "openssl not found: run bench/setup.sh"
-if [[ -z ${MYWEBSITE_BIN:-} ]]; then
-    MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite
-    if [[ ! -x $MYWEBSITE_BIN ]]; then
-        log "building $MYWEBSITE_BIN (swift build -c release)"
-        (cd "$REPO_ROOT" && swift build -c release) || die "swift build -c release failed"
-    fi
-fi
-[[ -x $MYWEBSITE_BIN ]] || die "MYWEBSITE_BIN: not an executable file: '$MYWEBSITE_BIN'"
-MYWEBSITE_BIN=$(cd "$(dirname "$MYWEBSITE_BIN")" && pwd)/$(basename "$MYWEBSITE_BIN")
+resolve_mywebsite_bin
 
 # wrk's connections plus stalled ones plus the attackers' own, on both sides of the loopback.
 ulimit -n "$(ulimit -Hn)"

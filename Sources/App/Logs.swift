@@ -32,8 +32,6 @@ final class LogSinks: Sendable {
         }
         logger.info("SIGUSR1: log files reopened")
     }
-
-    func flush() {}
 }
 
 /// A swift-log handler writing one line per message: time, level, message, metadata as `key=value`.

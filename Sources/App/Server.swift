@@ -104,7 +104,6 @@ final class Server: Sendable {
         let watchdog = try? PosixThread.spawn(name: "watchdog") { [self] in self.watch() }
         for thread in threads { thread.join() }
         watchdog?.join()  // it returns once no loop runs
-        logs.flush()
         logger.info("stopped")
         return 0
     }
@@ -363,8 +362,7 @@ final class Server: Sendable {
                 logger.critical(
                     "watchdog: loop \(handle.id) has not turned for \(now - handle.lastHeartbeat) ms; exiting so the supervisor restarts the service"
                 )
-                logs.flush()
-                _exit(70)
+                _exit(70)  // log files are written unbuffered: nothing to flush first
             }
         }
     }

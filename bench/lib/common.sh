@@ -112,3 +112,16 @@ bg_stop_all() {
     local pid
     for pid in "${!BG_NAME[@]}"; do bg_stop "$pid"; done
 }
+
+# Sets MYWEBSITE_BIN to an absolute path: the given one, or .build/release/mywebsite (built if missing).
+resolve_mywebsite_bin() {
+    if [[ -z ${MYWEBSITE_BIN:-} ]]; then
+        MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite
+        if [[ ! -x $MYWEBSITE_BIN ]]; then
+            log "building $MYWEBSITE_BIN (swift build -c release)"
+            (cd "$REPO_ROOT" && swift build -c release) || die "swift build -c release failed"
+        fi
+    fi
+    [[ -x $MYWEBSITE_BIN ]] || die "MYWEBSITE_BIN: not an executable file: '$MYWEBSITE_BIN'"
+    MYWEBSITE_BIN=$(cd "$(dirname "$MYWEBSITE_BIN")" && pwd)/$(basename "$MYWEBSITE_BIN")
+}
