@@ -112,7 +112,9 @@ struct BrowserTests {
 
         // Every request the browser made succeeded: the page, the stylesheet, the images it displayed.
         let requests = try AccessLog.requests(in: site.logPath, agent: browser.agent) {
+            // Each loop writes its own access-log batch: wait for every line the checks below need.
             $0.contains { $0.path == page.path } && $0.contains { $0.path.hasPrefix("/static/css/") }
+                && (page.kind != "article" || $0.contains { $0.path.contains(Kaniko.image) })
         }
         let failed = requests.filter { $0.status >= 400 }
         #expect(failed.isEmpty, "requests that failed: \(failed)")
