@@ -15,7 +15,7 @@
 # build only the stages a target needs.
 
 # The Swift image and the runtime libraries come from the same Debian release: the binary links its glibc,
-# libssl3, libsqlite3 and zlib.
+# libssl3, libsqlite3, zlib and libnghttp2.
 ARG SWIFT_VERSION=6.3
 ARG DEBIAN_RELEASE=bookworm
 ARG SWIFT_IMAGE=docker.io/library/swift:${SWIFT_VERSION}-${DEBIAN_RELEASE}
@@ -33,7 +33,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # version would soon fail to install; BASE_IMAGE fixes the release. binutils (strip) stays in this stage.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl3 libsqlite3-0 zlib1g libstdc++6 binutils \
+    && apt-get install -y --no-install-recommends libssl3 libsqlite3-0 zlib1g libnghttp2-14 libstdc++6 binutils \
     && rm -rf /var/lib/apt/lists/*
 # /rootfs becomes the image's root; /app-dirs the directories the server may write to (mount points).
 # Only the service user and group exist: no login shell, no home directory to write to.
@@ -125,7 +125,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # As above: the current Debian versions of the development headers.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl-dev libsqlite3-dev zlib1g-dev \
+    && apt-get install -y --no-install-recommends libssl-dev libsqlite3-dev zlib1g-dev libnghttp2-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Package.resolved, when present, pins the dependencies; resolving before copying the sources keeps the

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers (see ../shared/STYLE.md): App → Site, HTTP, TLS, Reactor; Site → HTTP, CSQLite;
-// HTTP → Reactor; TLS → Reactor, COpenSSL; Reactor → CLinux. CI builds with
+// HTTP → Reactor, CNGHTTP2 (HTTP/2 framing); TLS → Reactor, COpenSSL; Reactor → CLinux. CI builds with
 // `--explicit-target-dependency-import-check error`, so an import not declared here fails the build.
 let package = Package(
     name: "mywebsite",
@@ -21,12 +21,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(
             name: "Reactor",
             dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
-        .target(name: "HTTP", dependencies: ["Reactor"]),
+        .target(name: "HTTP", dependencies: ["Reactor", "CNGHTTP2"]),
         .target(
             name: "Site",
             dependencies: ["HTTP", "CSQLite", "CZlib", .product(name: "Logging", package: "swift-log")]

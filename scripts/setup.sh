@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(libssl-dev libsqlite3-dev zlib1g-dev nginx-light curl openssl shellcheck util-linux iproute2 procps python3
-    testssl.sh bsdextrautils libxml2-utils chromium)
+    testssl.sh bsdextrautils libxml2-utils chromium libnghttp2-dev nghttp2-client python3-venv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,3 +17,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or later is needed)" >&2; exit 1; }
+
+# The HTTP/2 conformance suite (tests/http2/conformance.py) speaks raw frames with the Python h2 project's
+# hyperframe and hpack, pinned, in a venv of its own (gitignored).
+venv=.venv-test
+requirement="h2==4.4.1"
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirement" 2>/dev/null)" != "$requirement" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement"
+    echo "$requirement" >"$venv/.requirement"
+fi

@@ -73,6 +73,11 @@ struct ServeCommand: ParsableCommand {
     var keepaliveTimeout: String?
     @Option(
         help:
+            "Seconds a response may wait without the client reading any of it (HTTP/2: without window) before the connection is closed. Env: SEND_TIMEOUT. Default: 30."
+    )
+    var sendTimeout: String?
+    @Option(
+        help:
             "Exit (for the supervisor to restart us) when a loop has not turned for this many seconds; 0 disables. Env: WATCHDOG_TIMEOUT. Default: 30."
     )
     var watchdogTimeout: String?
@@ -99,6 +104,8 @@ struct ServeCommand: ParsableCommand {
     var hstsMaxAge: String?
     @Option(help: "TLS session resumption (tickets and cache): on or off. Env: TLS_SESSION_RESUMPTION. Default: on.")
     var tlsSessionResumption: String?
+    @Option(help: "Offer HTTP/2 to TLS clients (ALPN h2): on or off. Env: HTTP2. Default: on.")
+    var http2: String?
     @Option(help: "Seconds a client may take to complete the TLS handshake. Env: TLS_HANDSHAKE_TIMEOUT. Default: 10.")
     var tlsHandshakeTimeout: String?
     @Flag(
@@ -237,6 +244,12 @@ struct ServeSettings: Sendable {
         http.keepAliveTimeout = try r.resolve(
             flag: "--keepalive-timeout", flagValue: c.keepaliveTimeout,
             env: "KEEPALIVE_TIMEOUT", default: 75_000, allowed: "seconds (> 0)"
+        ) {
+            Parse.seconds($0).flatMap { $0 > 0 ? $0 : nil }
+        }
+        http.writeTimeout = try r.resolve(
+            flag: "--send-timeout", flagValue: c.sendTimeout, env: "SEND_TIMEOUT", default: 30_000,
+            allowed: "seconds (> 0)"
         ) {
             Parse.seconds($0).flatMap { $0 > 0 ? $0 : nil }
         }

@@ -210,9 +210,10 @@ final class Server: Sendable {
                         do {
                             let socket = try SocketStream(fd: fd, peer: peer, loop: loop)
                             if let tls {
-                                http.accept(
-                                    TLSStream(
-                                        transport: socket, context: tls.current, handshakeTimeout: handshakeTimeout))
+                                let stream = TLSStream(
+                                    transport: socket, context: tls.current, handshakeTimeout: handshakeTimeout)
+                                // After the handshake: h2 or HTTP/1.1, by what ALPN chose.
+                                http.accept(stream) { [unowned stream] in stream.session?.applicationProtocol }
                             } else {
                                 http.accept(socket)
                             }

@@ -15,6 +15,8 @@ struct TLSSettings: Sendable {
     /// nil: the default (one year, or none with a self-signed certificate).
     var hstsMaxAge: Int?
     var sessionResumption: Bool
+    /// Offer HTTP/2 through ALPN (`h2` before `http/1.1`).
+    var http2: Bool
     /// Milliseconds.
     var handshakeTimeout: Int64
     var requireCertificate: Bool
@@ -48,6 +50,8 @@ struct TLSSettings: Sendable {
         sessionResumption = try r.resolve(
             flag: "--tls-session-resumption", flagValue: c.tlsSessionResumption, env: "TLS_SESSION_RESUMPTION",
             default: true, allowed: "on or off", parse: Parse.bool)
+        http2 = try r.resolve(
+            flag: "--http2", flagValue: c.http2, env: "HTTP2", default: true, allowed: "on or off", parse: Parse.bool)
         handshakeTimeout = try r.resolve(
             flag: "--tls-handshake-timeout", flagValue: c.tlsHandshakeTimeout, env: "TLS_HANDSHAKE_TIMEOUT",
             default: 10_000, allowed: "seconds (> 0)"
@@ -88,7 +92,9 @@ final class CertificateSource: Sendable {
         }
         isSelfSigned = selfSigned
         configuration = TLSConfiguration(
-            certificates: pairs, profile: settings.profile, sessionResumption: settings.sessionResumption)
+            certificates: pairs, profile: settings.profile,
+            applicationProtocols: settings.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
+            sessionResumption: settings.sessionResumption)
         watchedFiles = pairs.flatMap { [$0.certificateChainPath, $0.privateKeyPath] }
     }
 

@@ -7,7 +7,7 @@ import Reactor
 /// buffer after each read. Write side: responses are queued while parsing and flushed once per batch; if the
 /// socket takes only part, the rest waits for `streamWritable`, and reading pauses while more than
 /// `maxPendingOutput` bytes wait (a client that pipelines without reading cannot grow our memory).
-final class HTTPConnection: ByteStreamDelegate {
+final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     private let stream: any ByteStream
     private unowned let server: HTTPServer
     private var inbound = ReceiveBuffer()
@@ -103,19 +103,7 @@ final class HTTPConnection: ByteStreamDelegate {
 
     private func respond(to request: Request) {
         requestsServed += 1
-        let now = WallClock.now()
-        let context = ForwardedClient.context(
-            for: request, peer: stream.peer, secure: stream.isSecure,
-            trusted: server.configuration.trustedProxies, now: now)
-        var response: Response
-        switch request.method {
-        case .get, .head:
-            response = server.responder.respond(to: request, context: context)
-        default:
-            response = .text(
-                .methodNotAllowed, "Method not allowed: this site serves GET and HEAD.\n",
-                headers: [("Allow", "GET, HEAD")])
-        }
+        let (response, context) = server.respond(to: request, peer: stream.peer, secure: stream.isSecure)
         let keepAlive =
             request.keepAlive && !response.closeConnection && !server.isDraining
             && requestsServed < server.configuration.maxRequestsPerConnection

@@ -19,9 +19,19 @@ public struct HTTPServerConfiguration: Sendable {
     public var serverName = "mywebsite"
     /// Header lines added to every response on an encrypted stream (e.g. `Strict-Transport-Security`).
     public var secureHeaders: [(name: String, value: String)] = []
+    /// HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2), the requests one connection may have open.
+    public var http2MaxConcurrentStreams = 100
 
     /// Defaults: nginx-like timeouts, RFC 9112 limits as issue #2 sets them.
     public init() {}
+}
+
+/// A connection the engine tracks for shutdown, whatever its protocol.
+protocol ServedConnection: AnyObject {
+    /// Stop taking requests; close once what is in progress is written.
+    func drain()
+    /// Close now.
+    func close()
 }
 
 /// The HTTP engine of one loop: its connections, its Date cache, its access-log buffer. Loop-confined.
@@ -37,7 +47,7 @@ public final class HTTPServer {
     var accessLog: AccessLogBuffer?
     /// Reused for every response head: no allocation per response once grown.
     var headScratch: [UInt8] = []
-    private var connections: [ObjectIdentifier: HTTPConnection] = [:]
+    private var connections: [ObjectIdentifier: any ServedConnection] = [:]
     private(set) var isDraining = false
     private var onDrained: (() -> Void)?
     let secureHeaderBytes: [UInt8]
@@ -75,7 +85,45 @@ public final class HTTPServer {
         connection.start()
     }
 
-    func connectionClosed(_ connection: HTTPConnection) {
+    /// Starts serving HTTP/2 on `stream` (which negotiated `h2` through ALPN).
+    public func acceptHTTP2(_ stream: any ByteStream) {
+        guard !isDraining, let connection = HTTP2Connection(stream: stream, server: self) else {
+            stream.close()
+            return
+        }
+        connections[ObjectIdentifier(connection)] = connection
+        connection.start()
+    }
+
+    /// Starts serving `stream` once its protocol is known: after the TLS handshake, `negotiated` returns the
+    /// ALPN protocol (`h2` → HTTP/2, anything else or nothing → HTTP/1.1).
+    public func accept(_ stream: any ByteStream, negotiated: @escaping () -> String?) {
+        stream.delegate = ProtocolNegotiation(stream: stream, server: self, negotiated: negotiated)
+    }
+
+    /// The response to `request` and what is known of its client: the site answers GET and HEAD, anything
+    /// else gets 405 with `Allow`. Both protocols answer through here.
+    func respond(to request: Request, peer: SocketAddress, secure: Bool) -> (Response, RequestContext) {
+        let context = ForwardedClient.context(
+            for: request, peer: peer, secure: secure, trusted: configuration.trustedProxies, now: WallClock.now())
+        switch request.method {
+        case .get, .head:
+            return (responder.respond(to: request, context: context), context)
+        default:
+            let response = Response.text(
+                .methodNotAllowed, "Method not allowed: this site serves GET and HEAD.\n",
+                headers: [("Allow", "GET, HEAD")])
+            return (response, context)
+        }
+    }
+
+    /// The SETTINGS_MAX_HEADER_LIST_SIZE of HTTP/2 connections: what the HTTP/1.1 limits allow for a head
+    /// (RFC 7541 §4.1 counts 32 bytes per field on top of name and value).
+    var http2MaxHeaderListSize: Int {
+        configuration.limits.requestLine + configuration.limits.headerBlock + 32 * configuration.limits.headerCount
+    }
+
+    func connectionClosed(_ connection: any ServedConnection) {
         connections[ObjectIdentifier(connection)] = nil
         if isDraining && connections.isEmpty { finishDraining() }
     }

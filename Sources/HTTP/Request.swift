@@ -10,6 +10,8 @@ public enum Method: Sendable, Hashable {
 /// The protocol version of a request.
 public enum Version: Sendable, Hashable {
     case http10, http11
+    /// HTTP/2 (RFC 9113); the head is rebuilt in HTTP/1.1 form with `HTTP/2.0` on the request line.
+    case http2
 }
 
 /// A parsed request head. `head` holds a copy of the raw bytes; every other field indexes into it, so

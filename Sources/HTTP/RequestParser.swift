@@ -124,6 +124,7 @@ extension RequestParser {
             switch line.version {
             case .http11: !facts.connectionClose
             case .http10: facts.connectionKeepAlive && !facts.connectionClose
+            case .http2: true  // never parsed from a request line; HTTP/2 heads say HTTP/1.1 to the parser
             }
         // RFC 9112 §3.2.2: with an absolute-form target, its authority is the host and Host is ignored.
         let host = target.authority ?? facts.host

@@ -33,9 +33,15 @@ public protocol ByteStream: AnyObject {
     func write(_ queue: inout OutboundQueue) -> IOOutcome
     /// Closes the stream (a TLS stream sends close_notify first, best effort) and releases its fd.
     func close()
+    /// Sends our end of stream (FIN) but keeps reading: a lingering close reads until the peer's FIN, so input
+    /// still arriving cannot make the kernel reset the connection and destroy the response tail in flight.
+    func shutdownWrite()
 }
 
 extension ByteStream {
     /// By default a stream is never known drained: read until `.wouldBlock`.
     public var isReadDrained: Bool { false }
+
+    /// By default a stream cannot half-close.
+    public func shutdownWrite() {}
 }

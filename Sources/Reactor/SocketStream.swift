@@ -90,6 +90,11 @@ public final class SocketStream: ByteStream, EventHandler {
         }
     }
 
+    public func shutdownWrite() {
+        guard fd >= 0 else { return }
+        Syscall.shutdownWrite(fd)
+    }
+
     public func close() {
         guard fd >= 0 else { return }
         loop.deregister(fd: fd)

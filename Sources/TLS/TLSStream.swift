@@ -38,6 +38,8 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     private var readWaitsForWrite = false
     /// close_notify has been queued (while flushing).
     private var closeNotifyQueued = false
+    /// Everything was sent and our FIN is out: reading until the peer's FIN or the deadline.
+    private var lingering = false
     private let timeout: Int64
     private let timer = DeadlineTimer()
 
@@ -273,8 +275,16 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
             } else if !closeNotifyQueued {
                 closeNotifyQueued = true
                 _ = session.shutdown()  // best effort: `.closed` (failed session) just means "no alert"
+            } else if !lingering {
+                // Lingering close (as nginx's lingering_close): close(2) with unread input makes the kernel
+                // send RST, and the peer then drops what it has not read yet — the end of our response. So
+                // send FIN and read to the peer's FIN (bounded by the deadline) before closing.
+                lingering = true
+                transport.shutdownWrite()
+                transportDrained = false
+                return discardInput()
             } else {
-                return closeNow()
+                return
             }
         }
     }

@@ -19,7 +19,7 @@ let chromiumPath: String? = {
 /// DOM has the page's title, `lang`, links and images; every request the browser made succeeded; the console
 /// stayed silent (no script error, no CSP violation). Screenshots are kept in `Tests/artifacts/screenshots/`.
 @Suite(
-    .serialized, .sampleSiteWithLogs,
+    .serialized, .sampleSiteOverTLSWithLogs,
     .enabled(if: chromiumPath != nil, "headless Chromium is not installed (Debian package `chromium`, or set CHROMIUM)")
 )
 struct BrowserTests {
@@ -118,6 +118,9 @@ struct BrowserTests {
         }
         let failed = requests.filter { $0.status >= 400 }
         #expect(failed.isEmpty, "requests that failed: \(failed)")
+        // Direct-TLS mode: the browser chose h2 by ALPN and sent every request of the page over it.
+        let notH2 = requests.filter { $0.version != "HTTP/2.0" }
+        #expect(notH2.isEmpty, "requests not over HTTP/2: \(notH2.map { "\($0.version) \($0.path)" })")
         if page.kind == "article" {
             #expect(requests.contains { $0.path.contains(Kaniko.image) && $0.status == 200 }, "header image loaded")
         }
@@ -181,7 +184,8 @@ struct Chromium {
         var arguments = [
             "--headless=new", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-crash-reporter",
             "--disable-extensions", "--disable-background-networking", "--user-data-dir=\(home.path)/profile",
-            "--enable-logging=stderr", "--log-level=0", "--user-agent=\(agent)", "--window-size=1280,900",
+            "--enable-logging=stderr", "--log-level=0", "--ignore-certificate-errors", "--user-agent=\(agent)",
+            "--window-size=1280,900",
         ]
         if let screenshot { arguments.append("--screenshot=\(screenshot)") }
         arguments += ["--dump-dom", url]
@@ -203,6 +207,8 @@ enum AccessLog {
     struct Entry: CustomStringConvertible {
         let path: String
         let status: Int
+        /// The request line's protocol (`HTTP/1.1`, `HTTP/2.0`).
+        let version: String
         var description: String { "\(status) \(path)" }
     }
 
@@ -218,7 +224,9 @@ enum AccessLog {
                     let status = object["status"] as? Int
                 else { return nil }
                 let parts = request.split(separator: " ")
-                return Entry(path: parts.count > 1 ? String(parts[1]) : request, status: status)
+                return Entry(
+                    path: parts.count > 1 ? String(parts[1]) : request, status: status,
+                    version: parts.count > 2 ? String(parts[2]) : "")
             }
             return complete(entries)
         }

@@ -69,9 +69,11 @@ func sClient(port: Int, _ arguments: [String], input: String = "Q\n") throws -> 
         #expect(reply.header("Strict-Transport-Security") == "max-age=600")
     }
 
-    @Test func negotiatesHTTP11WithALPN() throws {
-        let out = try sClient(port: httpsPort, ["-alpn", "h2,http/1.1", "-servername", "localhost"])
-        #expect(out.contains("ALPN protocol: http/1.1"))
+    @Test func negotiatesH2FirstThenHTTP11WithALPN() throws {
+        let h2 = try sClient(port: httpsPort, ["-alpn", "h2,http/1.1", "-servername", "localhost"])
+        #expect(h2.contains("ALPN protocol: h2"))
+        let h1 = try sClient(port: httpsPort, ["-alpn", "http/1.1", "-servername", "localhost"])
+        #expect(h1.contains("ALPN protocol: http/1.1"))
     }
 
     @Test func sniPicksTheCertificateForTheName() throws {

@@ -38,8 +38,9 @@ final class SampleSite: @unchecked Sendable {
     /// `--log-path`, when logs were asked for.
     var logPath: String { directory.path + "/logs" }
 
-    /// Builds the package and starts the server; `logs` adds `--log-path` with a JSON access log.
-    init(logs: Bool = false) throws {
+    /// Builds the package and starts the server; `logs` adds `--log-path` with a JSON access log; `tls` serves
+    /// it in direct-TLS mode (self-signed certificate, HTTP/2 and HTTP/1.1 by ALPN, no plain listener).
+    init(logs: Bool = false, tls: Bool = false) throws {
         directory = try TemporaryDirectory()
         let data = directory.path + "/data"
         try buildDataPackage(from: packageRoot + "/content", to: data)
@@ -54,12 +55,22 @@ final class SampleSite: @unchecked Sendable {
         } else {
             arguments += ["--access-log", "off"]
         }
-        server = try ServerProcess(arguments)
+        if tls {
+            arguments += [
+                "--mode", "direct-tls", "--https-port", "0", "--http-port", "off", "--config-path",
+                directory.path + "/config",
+            ]
+        }
+        server = try ServerProcess(arguments, expectListening: tls ? "listening: https://" : "listening: http://")
+        isSecure = tls
     }
+
+    /// True in direct-TLS mode.
+    let isSecure: Bool
 
     /// `GET path` with curl; `headers` as `Name: value`; `options` are further curl flags.
     func get(_ path: String, headers: [String] = [], options: [String] = []) throws -> HTTPReply {
-        try curl(options + headers.flatMap { ["-H", $0] } + [url + path])
+        try curl((isSecure ? ["-k"] : []) + options + headers.flatMap { ["-H", $0] } + [url + path])
     }
 
     /// The running suite's site; fails the test when the suite lacks the `.sampleSite` trait.
@@ -72,11 +83,12 @@ final class SampleSite: @unchecked Sendable {
 /// suite's last test has finished: one package build and one server start per suite, nothing left behind.
 struct SampleSiteTrait: SuiteTrait, TestScoping {
     var logs = false
+    var tls = false
 
     func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        let site = try SampleSite(logs: logs)
+        let site = try SampleSite(logs: logs, tls: tls)
         try await SampleSite.$current.withValue(site) { try await function() }
     }
 }
@@ -87,6 +99,9 @@ extension Trait where Self == SampleSiteTrait {
 
     /// The same, with `--log-path` and a JSON access log (`SampleSite.logPath`).
     static var sampleSiteWithLogs: Self { SampleSiteTrait(logs: true) }
+
+    /// The same in direct-TLS mode, where browsers get HTTP/2.
+    static var sampleSiteOverTLSWithLogs: Self { SampleSiteTrait(logs: true, tls: true) }
 }
 
 /// The Kaniko article, the sample site's pair of translated slugs.

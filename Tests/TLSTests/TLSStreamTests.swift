@@ -18,6 +18,10 @@ final class MemoryTransport: ByteStream {
     private(set) var isReadDrained = false
     private(set) var reads = 0
     private(set) var isClosed = false
+    /// `shutdownWrite()` was called (our FIN is out; a lingering close waits for the peer's).
+    private(set) var wroteFIN = false
+
+    func shutdownWrite() { wroteFIN = true }
 
     init(loop: EventLoop) { self.loop = loop }
 
@@ -154,9 +158,14 @@ final class RecordingDelegate: ByteStreamDelegate {
         #expect(readPlaintext(client).bytes == Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".utf8))
 
         stream.close()
-        #expect(transport.isClosed)
+        // Lingering close: close_notify and FIN are out, the transport stays open until the peer's FIN.
+        #expect(transport.wroteFIN)
+        #expect(!transport.isClosed)
         feedAll(transport.outgoing, to: client)
         #expect(readPlaintext(client).result == .closed)  // close_notify arrived
+        transport.peerClosed = true
+        stream.streamReadable()
+        #expect(transport.isClosed)
     }
 
     @Test func plaintextHTTPClosesThatConnectionAndHangsUpTheDelegate() throws {
@@ -248,7 +257,7 @@ final class RecordingDelegate: ByteStreamDelegate {
 
         var received: [UInt8] = []
         var result = TLSResult.done
-        for _ in 0..<100 where !transport.isClosed {
+        for _ in 0..<100 where !transport.wroteFIN {
             transport.writeLimit = 5000
             stream.streamWritable()
             feedAll(transport.outgoing, to: client)
@@ -257,9 +266,12 @@ final class RecordingDelegate: ByteStreamDelegate {
             received += read.bytes
             result = read.result
         }
-        #expect(transport.isClosed)
+        #expect(transport.wroteFIN)
         #expect(received == Array(body.prefix(taken)))
         #expect(result == .closed)
+        transport.peerClosed = true
+        stream.streamReadable()
+        #expect(transport.isClosed)  // the peer's FIN ends the lingering close
     }
 
     @Test func aDrainedTransportSparesTheReadThatWouldBlock() throws {

@@ -100,6 +100,12 @@ public enum Syscall {
         }
     }
 
+    /// `shutdown(2)` with `SHUT_WR`: sends our FIN, keeps reading possible. Failures (ENOTCONN: the peer is
+    /// already gone) leave nothing to do.
+    public static func shutdownWrite(_ fd: CInt) {
+        _ = Glibc.shutdown(fd, CInt(SHUT_WR))
+    }
+
     /// `close(2)`. Linux releases the fd even when close reports EINTR, so it is not retried.
     public static func close(_ fd: CInt) {
         _ = Glibc.close(fd)
