@@ -14,7 +14,7 @@ source "$BENCH_DIR/lib/servers.sh"
 
 # Every scenario, in run order. tls-* run only with --tls.
 SCENARIOS=(get-1k get-12k get-100k page-article idle-connect idle-request tls-get-12k tls-page-article tls-handshake
-    tls-handshake-h2load tls-idle-request)
+    tls-handshake-h2load tls-idle-request tls-h2-1k tls-h2-12k)
 # The article page of page-article: rendered by mywebsite from the sample content (content/), and served by
 # nginx as a file holding the bytes mywebsite served.
 ARTICLE_URI=/en/article/containerize-your-application-in-a-ci-cd-process-with-gitlab
@@ -30,7 +30,7 @@ usage: bench/run.sh [--tls] [--only PATTERN[,PATTERN…]] [--rounds N]
 scenarios: ${SCENARIOS[*]}
 environment (defaults): BENCH_DURATION=10 (s per wrk run) BENCH_WARMUP=2 BENCH_CONNECTIONS=64
   BENCH_WRK_THREADS=2 BENCH_SERVER_THREADS=2 BENCH_IDLE_CONNS=5000 BENCH_HANDSHAKE_CONNECTIONS=32
-  BENCH_H2LOAD_REQUESTS=20000 BENCH_ROUNDS=1 BENCH_CPUS= (taskset list for servers and load, e.g. 0,1)
+  BENCH_H2LOAD_REQUESTS=20000 BENCH_H2_REQUESTS=200000 BENCH_ROUNDS=1 BENCH_CPUS= (taskset list for servers and load, e.g. 0,1)
   MYWEBSITE_BIN=$REPO_ROOT/.build/release/mywebsite (built with 'swift build -c release' if missing;
   page-* also need mywebsite-data in the same directory)
   MYWEBSITE_ARGS= (extra flags for mywebsite serve) BENCH_KEEP_TMP=0
@@ -93,6 +93,7 @@ SERVER_THREADS=$(positive_int BENCH_SERVER_THREADS "${BENCH_SERVER_THREADS:-2}")
 IDLE_CONNS=$(positive_int BENCH_IDLE_CONNS "${BENCH_IDLE_CONNS:-5000}")
 HANDSHAKE_CONNECTIONS=$(positive_int BENCH_HANDSHAKE_CONNECTIONS "${BENCH_HANDSHAKE_CONNECTIONS:-32}")
 H2LOAD_REQUESTS=$(positive_int BENCH_H2LOAD_REQUESTS "${BENCH_H2LOAD_REQUESTS:-20000}")
+H2_REQUESTS=$(positive_int BENCH_H2_REQUESTS "${BENCH_H2_REQUESTS:-200000}")
 ROUNDS=$(positive_int "--rounds/BENCH_ROUNDS" "$ROUNDS")
 TASKSET=()
 [[ -z ${BENCH_CPUS:-} ]] || TASKSET=(taskset -c "$BENCH_CPUS")
@@ -118,7 +119,7 @@ for tool in nginx wrk python3 taskset timeout; do
     command -v "$tool" >/dev/null || die "$tool not found: run bench/setup.sh"
 done
 ((TLS == 0)) || command -v openssl >/dev/null || die "openssl not found: run bench/setup.sh"
-command -v h2load >/dev/null || deselect tls-handshake-h2load "h2load not found (bench/setup.sh installs it)"
+command -v h2load >/dev/null || die "h2load not found: run bench/setup.sh (tls-handshake-h2load and tls-h2-* need it)"
 command -v curl >/dev/null || deselect "*page-*" "curl not found"
 
 resolve_mywebsite_bin
@@ -220,6 +221,10 @@ run_load() {
     if [[ $scenario == *-h2load ]]; then
         tool=h2load
         cmd=(h2load --h1 -t "$WRK_THREADS" -c "$conns" -n "$H2LOAD_REQUESTS" "${extra[@]}" "$url")
+    elif [[ $scenario == tls-h2-* ]]; then
+        # HTTP/2 (ALPN h2) with ten streams in flight per connection, as issue #9 asks.
+        tool=h2load
+        cmd=(h2load -t "$WRK_THREADS" -c "$conns" -m 10 -n "$H2_REQUESTS" "$url")
     else
         cmd=(wrk -t "$WRK_THREADS" -c "$conns" -d "${DURATION}s" --latency --timeout 5s "${extra[@]}" "$url")
     fi

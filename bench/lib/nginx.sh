@@ -58,7 +58,8 @@ nginx_write_conf() {
         if [[ -z $tls_port ]]; then
             echo "        listen 127.0.0.1:$http_port;"
         else
-            echo "        listen 127.0.0.1:$tls_port ssl;"
+            # Debian's nginx 1.22: HTTP/2 is a flag of `listen` (ALPN h2, then http/1.1), as for mywebsite.
+            echo "        listen 127.0.0.1:$tls_port ssl http2;"
             echo "        ssl_certificate $cert;"
             echo "        ssl_certificate_key $key;"
             echo "        ssl_protocols $NGINX_TLS_PROTOCOLS;"

@@ -32,6 +32,9 @@ TARGETS = {
     "tls-get-12k": ("req/s ≥0.9×", lambda ng, me: me["rps"] >= 0.9 * ng["rps"]),
     "tls-handshake": ("req/s ≥0.9×, CPU ≤1.1×", lambda ng, me: me["rps"] >= 0.9 * ng["rps"] and me["cpu_us"] <= 1.1 * ng["cpu_us"]),
     "tls-handshake-h2load": ("req/s ≥0.9×, CPU ≤1.1×", lambda ng, me: me["rps"] >= 0.9 * ng["rps"] and me["cpu_us"] <= 1.1 * ng["cpu_us"]),
+    # Issue #9: h2load -c 64 -m 10 over HTTP/2, same files and certificate.
+    "tls-h2-1k": ("req/s ≥1.0×, CPU ≤1.0×", lambda ng, me: me["rps"] >= ng["rps"] and me["cpu_us"] <= ng["cpu_us"]),
+    "tls-h2-12k": ("req/s ≥1.0×, CPU ≤1.0×", lambda ng, me: me["rps"] >= ng["rps"] and me["cpu_us"] <= ng["cpu_us"]),
     "idle-connect": ("≤2 KiB/conn", lambda ng, me: me["kib_per_conn"] <= 2.0),
     "idle-request": ("≤2 KiB/conn", lambda ng, me: me["kib_per_conn"] <= 2.0),
     "tls-idle-request": ("≤ nginx KiB/conn", lambda ng, me: me["kib_per_conn"] <= ng["kib_per_conn"]),
