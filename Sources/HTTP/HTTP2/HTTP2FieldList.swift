@@ -56,13 +56,17 @@ struct HTTP2FieldList {
         while valueStart < line.upperBound && (block[valueStart] == 0x20 || block[valueStart] == 0x09) {
             valueStart += 1
         }
-        var name: [UInt8] = []
-        name.reserveCapacity(colon - line.lowerBound)
-        for j in line.lowerBound..<colon { name.append(block[j]) }
-        var value: [UInt8] = []
-        value.reserveCapacity(line.upperBound - valueStart)
-        for j in valueStart..<line.upperBound { value.append(block[j]) }
-        appendConverting(name: name, value: value)
+        // Straight into `bytes`, lower-casing the name: no temporary arrays (this runs for every cached header
+        // line of every response).
+        let nameStart = bytes.count
+        for j in line.lowerBound..<colon { bytes.append(asciiLower(block[j])) }
+        if Self.isConnectionSpecific(bytes[nameStart...]) {
+            bytes.removeSubrange(nameStart...)
+            return
+        }
+        let valueOffset = bytes.count
+        for j in valueStart..<line.upperBound { bytes.append(block[j]) }
+        fields.append((nameStart..<valueOffset, valueOffset..<bytes.count))
     }
 
     private static let connectionSpecific: [[UInt8]] = [
