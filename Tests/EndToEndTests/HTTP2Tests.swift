@@ -124,12 +124,16 @@ let h2Python = packageRoot + "/.venv-test/bin/python"
     }
 
     @Test func conformanceSuitePasses() throws {
+        // Under ASan and TSan the allocator holds freed memory (ASan's quarantine is 256 MB) and shadow memory
+        // grows with use, so RSS bounds would measure the sanitizer: those runs check memory safety and races,
+        // the plain run checks that memory comes back.
+        let sanitized = ProcessInfo.processInfo.environment["MYWEBSITE_SANITIZER"] != nil
         let result = try run(
             h2Python,
             [
                 packageRoot + "/tests/http2/conformance.py", "--port", "\(server.port)", "--pid", "\(server.pid)",
                 "--large", "/static/large.bin", "--large-size", "\(Self.largeSize)", "--send-timeout", "2",
-            ], timeout: 600)
+            ] + (sanitized ? ["--no-memory-checks"] : []), timeout: 600)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains(" passed, 0 failed"), "\(result.stdout)")
         #expect(server.process.isRunning, "the server survived the suite")
