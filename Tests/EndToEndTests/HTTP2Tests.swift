@@ -139,6 +139,17 @@ let h2Python = packageRoot + "/.venv-test/bin/python"
         #expect(server.process.isRunning, "the server survived the suite")
     }
 
+    @Test func certificateReloadKeepsH2ConnectionsServing() throws {
+        let result = try run(
+            h2Python,
+            [
+                packageRoot + "/tests/http2/conformance.py", "--port", "\(server.port)", "--pid", "\(server.pid)",
+                "--large", "/static/large.bin", "--large-size", "\(Self.largeSize)", "--reload",
+            ], timeout: 60)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        try waitUntil(seconds: 5) { server.stderr.contains("SIGHUP: reloading") || server.stdout.contains("SIGHUP") }
+    }
+
     @Test func sigtermSendsGoawayAndFinishesOpenStreams() throws {
         let other = try TemporaryDirectory()
         let victim = try Self.start(assets: assets, state: other)

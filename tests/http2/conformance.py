@@ -805,6 +805,21 @@ def memory_comes_back_after_the_floods():
 BASELINE_RSS = [0]
 
 
+def reload_keeps_connections():
+    """SIGHUP (certificates, templates and content reloaded) leaves an open h2 connection serving, and new
+    connections handshake with the reloaded context."""
+    c = Connection()
+    status, _, _ = c.response(c.request("/healthz"))
+    check(status == 200, f"before the reload: {status}")
+    os.kill(ARGS.pid, signal.SIGHUP)
+    time.sleep(1.5)
+    for _ in range(3):
+        status, _, _ = c.response(c.request("/healthz"))
+        check(status == 200, f"same connection after the reload: {status}")
+    c.close()
+    normal_get_ok()
+
+
 def graceful_shutdown():
     """SIGTERM while a large response is held back by a closed window: GOAWAY(NO_ERROR) naming that stream,
     the stream still completes once the window opens, then the server closes the connection."""
@@ -836,7 +851,16 @@ def main():
         help="skip the RSS bounds (a sanitizer's allocator keeps freed memory: RSS then says nothing of ours)",
     )
     parser.add_argument("--shutdown", action="store_true", help="only the SIGTERM case (the server exits)")
+    parser.add_argument("--reload", action="store_true", help="only the SIGHUP case")
     ARGS = parser.parse_args()
+    if ARGS.reload:
+        try:
+            reload_keeps_connections()
+        except (Failure, OSError, ssl.SSLError) as error:
+            print(f"FAIL  reload: reload_keeps_connections: {error}", flush=True)
+            sys.exit(1)
+        print("ok    reload: reload_keeps_connections", flush=True)
+        return
     if ARGS.shutdown:
         try:
             graceful_shutdown()
