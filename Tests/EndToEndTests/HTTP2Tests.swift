@@ -123,42 +123,40 @@ let h2Python = packageRoot + "/.venv-test/bin/python"
         #expect(off.waitForExit() == 0)
     }
 
+    /// Runs tests/http2/conformance.py against `target` with `extra` arguments.
+    func conformance(_ target: ServerProcess, _ extra: [String], timeout: Double) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        try run(
+            h2Python,
+            [
+                packageRoot + "/tests/http2/conformance.py", "--port", "\(target.port)", "--pid", "\(target.pid)",
+                "--large", "/static/large.bin", "--large-size", "\(Self.largeSize)",
+            ] + extra, timeout: timeout)
+    }
+
     @Test func conformanceSuitePasses() throws {
         // Under ASan and TSan the allocator holds freed memory (ASan's quarantine is 256 MB) and shadow memory
         // grows with use, so RSS bounds would measure the sanitizer: those runs check memory safety and races,
         // the plain run checks that memory comes back.
         let sanitized = ProcessInfo.processInfo.environment["MYWEBSITE_SANITIZER"] != nil
-        let result = try run(
-            h2Python,
-            [
-                packageRoot + "/tests/http2/conformance.py", "--port", "\(server.port)", "--pid", "\(server.pid)",
-                "--large", "/static/large.bin", "--large-size", "\(Self.largeSize)", "--send-timeout", "2",
-            ] + (sanitized ? ["--no-memory-checks"] : []), timeout: 600)
+        let result = try conformance(
+            server, ["--send-timeout", "2"] + (sanitized ? ["--no-memory-checks"] : []), timeout: 600)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains(" passed, 0 failed"), "\(result.stdout)")
         #expect(server.process.isRunning, "the server survived the suite")
     }
 
     @Test func certificateReloadKeepsH2ConnectionsServing() throws {
-        let result = try run(
-            h2Python,
-            [
-                packageRoot + "/tests/http2/conformance.py", "--port", "\(server.port)", "--pid", "\(server.pid)",
-                "--large", "/static/large.bin", "--large-size", "\(Self.largeSize)", "--reload",
-            ], timeout: 60)
+        let result = try conformance(server, ["--reload"], timeout: 60)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-        try waitUntil(seconds: 5) { server.stderr.contains("SIGHUP: reloading") || server.stdout.contains("SIGHUP") }
+        try waitUntil(seconds: 5) { (server.stdout + server.stderr).contains("SIGHUP: reloading") }
     }
 
     @Test func sigtermSendsGoawayAndFinishesOpenStreams() throws {
         let other = try TemporaryDirectory()
         let victim = try Self.start(assets: assets, state: other)
-        let result = try run(
-            h2Python,
-            [
-                packageRoot + "/tests/http2/conformance.py", "--port", "\(victim.port)", "--pid", "\(victim.pid)",
-                "--large", "/static/large.bin", "--large-size", "\(Self.largeSize)", "--shutdown",
-            ], timeout: 120)
+        let result = try conformance(victim, ["--shutdown"], timeout: 120)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(victim.waitForExit(seconds: 25) == 0)
     }
