@@ -473,8 +473,9 @@ curl -fsS --cacert "$work/ca/ca.crt" -o "$work/direct.html" -D "$work/direct.hea
 grep -q 'Notes from the server room' "$work/direct.html" || fail "direct-tls: not the site"
 grep -qi '^server: mywebsite' "$work/direct.headers" || fail "direct-tls: not answered by mywebsite"
 grep -qi '^strict-transport-security:' "$work/direct.headers" || fail "direct-tls: no HSTS header"
-version="$(curl -fsS --http2 --cacert "$work/ca/ca.crt" -o /dev/null -w '%{http_version}' "$site/en/")"
-[ "$version" = 2 ] || fail "direct-tls: HTTP version $version, not HTTP/2 (ALPN h2)"
+# Not `version`: that names this run's images, and the clean-up removes them by it.
+protocol="$(curl -fsS --http2 --cacert "$work/ca/ca.crt" -o /dev/null -w '%{http_version}' "$site/en/")"
+[ "$protocol" = 2 ] || fail "direct-tls: HTTP version $protocol, not HTTP/2 (ALPN h2)"
 redirect="$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$http_port/en/")"
 case "$redirect" in 30[178]\ https://*) ;; *) fail "direct-tls plain HTTP: $redirect" ;; esac
 ok "direct-tls: mywebsite serves $site/en/ itself over HTTP/2 (no nginx), binds 443/80 as UID 1000, HTTP redirects"
