@@ -115,7 +115,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     }
 
     private func respond(to error: HTTPError) {
-        var response = Response.text(error.status, error.message + "\n")
+        var response = error.response
         response.closeConnection = true
         enqueue(response, omitBody: false, version: .http11, keepAlive: false)
         server.loop.logger.debug(

@@ -76,6 +76,9 @@ public enum HTTPError: Error, Sendable, Equatable, Hashable, CaseIterable {
     case lengthRequired
     /// A `Content-Length` above `Limits.maxBody` (RFC 9110 §15.5.14: 413).
     case contentTooLarge
+    /// A body (or a chunked one) on a method other than GET or HEAD: 405 with `Allow` (RFC 9110 §15.5.6), since
+    /// the method would be refused whatever the body.
+    case methodNotAllowed
 
     /// The status to answer with.
     public var status: Status {
@@ -86,6 +89,7 @@ public enum HTTPError: Error, Sendable, Equatable, Hashable, CaseIterable {
         case .headerBlockTooLarge, .tooManyFields: .headerFieldsTooLarge
         case .lengthRequired: .lengthRequired
         case .contentTooLarge: .contentTooLarge
+        case .methodNotAllowed: .methodNotAllowed
         case .bareCarriageReturn, .bareLineFeed, .tooManyEmptyLines, .invalidMethod, .invalidTarget,
             .invalidVersion, .whitespaceBeforeFirstField, .obsoleteLineFolding, .invalidFieldName,
             .whitespaceBeforeColon, .invalidFieldValue, .missingHost, .duplicateHost, .invalidHost,
@@ -105,7 +109,7 @@ public enum HTTPError: Error, Sendable, Equatable, Hashable, CaseIterable {
             .invalidFieldValue, .headerBlockTooLarge, .tooManyFields, .missingHost, .duplicateHost, .invalidHost,
             .invalidContentLength, .conflictingContentLength, .contentLengthWithTransferEncoding,
             .transferEncodingInHTTP10, .invalidTransferEncoding, .chunkedNotFinal, .unsupportedTransferCoding,
-            .lengthRequired, .contentTooLarge:
+            .lengthRequired, .contentTooLarge, .methodNotAllowed:
             true
         }
     }
@@ -141,6 +145,13 @@ public enum HTTPError: Error, Sendable, Equatable, Hashable, CaseIterable {
         case .unsupportedTransferCoding: "unsupported transfer coding"
         case .lengthRequired: "request bodies need a Content-Length"
         case .contentTooLarge: "request body too large"
+        case .methodNotAllowed: "Method not allowed: this site serves GET and HEAD."
         }
+    }
+
+    /// The plain-text error response, with `Allow` on a 405.
+    public var response: Response {
+        let allow: [(name: String, value: String)] = status == .methodNotAllowed ? [("Allow", Method.allowHeader)] : []
+        return .text(status, message + "\n", headers: allow)
     }
 }

@@ -110,10 +110,7 @@ public final class HTTPServer {
         case .get, .head:
             return (responder.respond(to: request, context: context), context)
         default:
-            let response = Response.text(
-                .methodNotAllowed, "Method not allowed: this site serves GET and HEAD.\n",
-                headers: [("Allow", "GET, HEAD")])
-            return (response, context)
+            return (HTTPError.methodNotAllowed.response, context)
         }
     }
 

@@ -5,6 +5,12 @@ public enum Method: Sendable, Hashable {
     case get, head, post, put, delete, options, patch, trace, connect
     /// Any other token.
     case other
+
+    /// GET and HEAD: the methods this engine serves (`HTTPServer.respond` answers 405 to the others).
+    public var isServed: Bool { self == .get || self == .head }
+
+    /// The `Allow` header value of a 405.
+    public static let allowHeader = "GET, HEAD"
 }
 
 /// The protocol version of a request.

@@ -115,10 +115,14 @@ extension RequestParser {
             // as well, the framing is ambiguous (request smuggling): refuse rather than pick one.
             if line.version == .http10 { throw .failure(.transferEncodingInHTTP10) }
             if facts.contentLength != nil { throw .failure(.contentLengthWithTransferEncoding) }
+            if !line.method.isServed { throw .failure(.methodNotAllowed) }
             throw .failure(codings.refusal)
         }
         let contentLength = facts.contentLength ?? 0
-        if contentLength > limits.maxBody { throw .failure(.contentTooLarge) }
+        if contentLength > limits.maxBody {
+            // The engine answers GET and HEAD only: for a POST with a body, the method is what is wrong.
+            throw .failure(line.method.isServed ? .contentTooLarge : .methodNotAllowed)
+        }
 
         let keepAlive =
             switch line.version {

@@ -42,6 +42,7 @@ public final class SiteService: Responder {
     private let rootRedirects: [String: Response]
 
     private static let healthPath: [UInt8] = Array("/healthz".utf8)
+    private static let faviconPath: [UInt8] = Array("/favicon.ico".utf8)
     private static let imagesPrefix: [UInt8] = Array(SitePaths.imagesPrefix.utf8)
     private static let staticPrefix: [UInt8] = Array(SitePaths.staticPrefix.utf8)
 
@@ -124,8 +125,21 @@ public final class SiteService: Responder {
         if path.starts(with: Self.staticPrefix) {
             return staticFile(request, path: path, generation: generation, context: context)
         }
+        // Browsers ask for it on documents that name no icon (the Atom feeds, images opened alone).
+        if path.elementsEqual(Self.faviconPath), let staticFiles {
+            return file(
+                staticFiles.serve(relativePath: SitePaths.faviconICO, for: request, context: context), request,
+                generation, context)
+        }
         if let route = generation.routes[PathKey(path)] {
             return route.response(to: request, now: context.now)
+        }
+        // RFC 3986 §6.2.2.2: `/%65n/` is `/en/`. Decoded before routing, as nginx does, and served in place.
+        if let decoded = PercentEncoding.decodeUnreserved(path) {
+            if let route = generation.routes[PathKey(decoded[...])] {
+                return route.response(to: request, now: context.now)
+            }
+            return respondUncached(request, path: decoded[...], generation: generation, context: context)
         }
         return respondUncached(request, path: path, generation: generation, context: context)
     }

@@ -104,7 +104,8 @@ import Testing
         ("GET /\(String(repeating: "a", count: 9000)) HTTP/1.1\r\nHost: a\r\n\r\n", 414),
         ("GET / HTTP/1.1\r\nHost: a\r\nX: \(String(repeating: "b", count: 17000))\r\n\r\n", 431),
         ("GET / HTTP/1.1\r\nHost: a\r\n" + String(repeating: "X-A: b\r\n", count: 101) + "\r\n", 431),
-        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413),
+        ("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 413),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n", 405),  // the method first
         ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
         ("\u{1}\u{2}garbage\r\n\r\n", 400),
     ]

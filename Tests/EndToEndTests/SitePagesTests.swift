@@ -374,4 +374,65 @@ import Testing
         #expect(reply.header("X-Content-Type-Options") == "nosniff")
         #expect(reply.header("Referrer-Policy") != nil)
     }
+
+    // MARK: - Conformance as a client probes it (issue #12)
+
+    @Test(arguments: [("/%65n/", "/en/"), ("/%66%72/tags", "/fr/tags"), ("/en/t%61g/docker", "/en/tag/docker")])
+    func escapedUnreservedCharactersAreDecodedBeforeRouting(_ escaped: String, _ plain: String) throws {
+        let site = try SampleSite.required()
+        let reply = try site.get(escaped)
+        let expected = try site.get(plain)
+        #expect(reply.status == 200, "\(escaped) is \(plain) (RFC 3986 §6.2.2.2)")
+        #expect(reply.body == expected.body)
+    }
+
+    @Test func aPostWithABodyIsRefusedForItsMethodWithAllow() throws {
+        let site = try SampleSite.required()
+        let client = try RawClient(port: site.server.port)
+        client.send("POST /en/ HTTP/1.1\r\nHost: localhost\r\nContent-Length: 11\r\n\r\nhello=world")
+        let reply = try #require(client.readResponses(1).first)
+        #expect(reply.status == 405)
+        #expect(reply.header("Allow") == "GET, HEAD")
+        let curlReply = try curl(["-X", "POST", "--data", "q=1", "\(site.server.url)/fr/"])
+        #expect(curlReply.status == 405)
+    }
+
+    @Test func theSiteIconIsServedAsFaviconIco() throws {
+        let site = try SampleSite.required()
+        let reply = try site.get("/favicon.ico")
+        #expect(reply.status == 200)
+        #expect(reply.header("Content-Type") == "image/x-icon")
+        // An ICO directory (reserved 0, type 1) holding at least the 16 and 32 px images.
+        #expect(Array(reply.body.prefix(4)) == [0, 0, 1, 0])
+        #expect(reply.body.count > 6 && reply.body[reply.body.startIndex + 4] >= 2)
+        let conditional = try site.get("/favicon.ico", headers: ["If-None-Match: \(reply.header("ETag") ?? "")"])
+        #expect(conditional.status == 304)
+    }
+
+    @Test(arguments: [Kaniko.en, Kaniko.fr])
+    func codeBlocksCanBeReachedFromTheKeyboardAndAreNamed(_ path: String) throws {
+        let reply = try SampleSite.required().get(path)
+        let blocks = elements("pre", in: reply.text)
+        #expect(!blocks.isEmpty, "the Kaniko article shows code")
+        for block in blocks {
+            #expect(block["tabindex"] == "0")
+            #expect(block["role"] == "region")
+            #expect((block["aria-label"] ?? "").count > 4)
+        }
+    }
+
+    @Test(arguments: ["fr", "en"])
+    func theLongestQueryTheSearchFormAllowsFitsTheRequestLine(_ lang: String) throws {
+        let site = try SampleSite.required()
+        let page = try site.get("/\(lang)/search")
+        let inputs = elements("input", in: page.text).filter { $0["name"] == "q" }
+        #expect(!inputs.isEmpty)
+        for input in inputs {
+            let maxLength = try #require(input["maxlength"].flatMap(Int.init), "the search box says how long")
+            // The worst case a form can send: each character three UTF-8 bytes, each byte `%XX`.
+            let query = String(repeating: "€", count: maxLength)
+            let reply = try site.get("/\(lang)/search", options: ["-G", "--data-urlencode", "q=\(query)"])
+            #expect(reply.status == 200, "a full search box (\(maxLength) characters) must not get 414")
+        }
+    }
 }

@@ -107,7 +107,7 @@ func headWithFields(count: Int) -> [UInt8] {
 @Suite struct HTTPErrorTests {
     @Test(arguments: HTTPError.allCases)
     func everyErrorHasAStatusAMessageAndClosesTheConnection(_ error: HTTPError) {
-        #expect([400, 411, 413, 414, 431, 501, 505].contains(error.status.code))
+        #expect([400, 405, 411, 413, 414, 431, 501, 505].contains(error.status.code))
         #expect(!error.message.isEmpty)
         #expect(error.closesConnection)
     }
@@ -149,7 +149,7 @@ func headWithFields(count: Int) -> [UInt8] {
     @Test(arguments: [
         (HTTPError.requestLineTooLong, 414), (.headerBlockTooLarge, 431), (.tooManyFields, 431),
         (.unsupportedVersion, 505), (.unsupportedTransferCoding, 501), (.connectNotSupported, 501),
-        (.lengthRequired, 411), (.contentTooLarge, 413), (.conflictingContentLength, 400), (.bareLineFeed, 400),
+        (.lengthRequired, 411), (.contentTooLarge, 413), (.methodNotAllowed, 405), (.conflictingContentLength, 400), (.bareLineFeed, 400),
     ])
     func mapsErrorsToTheirStatus(_ error: HTTPError, _ code: Int) {
         #expect(error.status.code == code)

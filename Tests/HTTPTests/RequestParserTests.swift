@@ -291,15 +291,21 @@ let invalidHeads: [InvalidHead] = [
         "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nContent-Length: 10\r\n\r\n",
         .conflictingContentLength
     ),
-    InvalidHead("a body", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", .contentTooLarge),
-    // Transfer-Encoding
-    InvalidHead("chunked body", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", .lengthRequired),
+    InvalidHead("a body", "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", .contentTooLarge),
     InvalidHead(
-        "chunked after gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, CHUNKED\r\n\r\n",
+        "a body on a method we do not serve", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+        .methodNotAllowed),
+    InvalidHead(
+        "a chunked body on a method we do not serve",
+        "PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", .methodNotAllowed),
+    // Transfer-Encoding
+    InvalidHead("chunked body", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", .lengthRequired),
+    InvalidHead(
+        "chunked after gzip", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, CHUNKED\r\n\r\n",
         .lengthRequired),
     InvalidHead(
         "chunked in a second field",
-        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n",
         .lengthRequired
     ),
     InvalidHead(
@@ -309,27 +315,27 @@ let invalidHeads: [InvalidHead] = [
     ),
     InvalidHead(
         "Transfer-Encoding with Content-Length",
-        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
         .contentLengthWithTransferEncoding
     ),
     InvalidHead(
         "Transfer-Encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
         .transferEncodingInHTTP10),
     InvalidHead(
-        "chunked not last", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+        "chunked not last", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
         .chunkedNotFinal),
     InvalidHead(
-        "chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+        "chunked twice", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
         .chunkedNotFinal),
-    InvalidHead("no chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", .chunkedNotFinal),
+    InvalidHead("no chunked", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", .chunkedNotFinal),
     InvalidHead(
-        "unknown coding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: br, chunked\r\n\r\n",
+        "unknown coding", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: br, chunked\r\n\r\n",
         .unsupportedTransferCoding),
     InvalidHead(
-        "empty Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , \r\n\r\n",
+        "empty Transfer-Encoding", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , \r\n\r\n",
         .invalidTransferEncoding),
     InvalidHead(
-        "quoted coding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n",
+        "quoted coding", "GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n",
         .invalidTransferEncoding),
 ]
 
@@ -473,7 +479,7 @@ func text(_ request: Request, _ range: Range<Int>) -> String {
     }
 
     @Test func acceptsABodyLengthUpToMaxBody() throws {
-        let raw = Array("POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello".utf8)
+        let raw = Array("GET /f HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello".utf8)
         guard case .request(let request, let consumed) = parse(raw, limits: .init(maxBody: 5)) else {
             Issue.record("expected a request")
             return

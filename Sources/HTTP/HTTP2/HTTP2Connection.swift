@@ -239,7 +239,7 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
             server.loop.logger.debug(
                 "refused request: \(error.message)",
                 metadata: ["peer": "\(peerText)", "status": "\(error.status.code)"])
-            respond(stream: id, error: .text(error.status, error.message + "\n"))
+            respond(stream: id, error: error.response)
         case .incomplete:
             respond(stream: id, error: .text(.badRequest, "Malformed request head.\n"))
         }

@@ -122,7 +122,8 @@ struct PageRenderer: Sendable {
         let translations = self.translations(of: article)
         var values = common(lang)
         var articleValue = articleCard(article)
-        articleValue["bodyHTML"] = .string(article.bodyHTML)
+        articleValue["bodyHTML"] = .string(
+            HTMLText.focusableCodeBlocks(article.bodyHTML, label: strings(lang)["codeBlock"]))
         values["article"] = .object(articleValue)
         values["author"] = [
             "name": .string(content?.site.authorName ?? ""),

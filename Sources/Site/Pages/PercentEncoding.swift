@@ -44,6 +44,29 @@ enum PercentEncoding {
         return out
     }
 
+    /// `path` with escapes of unreserved characters decoded (`/%65n/` is `/en/`, RFC 3986 §6.2.2.2), every other
+    /// escape kept as sent; nil when there is none to decode (the common case costs one scan, no allocation).
+    static func decodeUnreserved(_ path: ArraySlice<UInt8>) -> [UInt8]? {
+        guard path.contains(UInt8(ascii: "%")) else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(path.count)
+        var changed = false
+        var i = path.startIndex
+        while i < path.endIndex {
+            if path[i] == UInt8(ascii: "%"), i + 2 < path.endIndex, let high = hexValue(path[i + 1]),
+                let low = hexValue(path[i + 2]), isUnreserved(high << 4 | low)
+            {
+                out.append(high << 4 | low)
+                changed = true
+                i += 3
+                continue
+            }
+            out.append(path[i])
+            i += 1
+        }
+        return changed ? out : nil
+    }
+
     private static func encode(_ text: String, keep: (UInt8) -> Bool) -> String {
         guard !text.utf8.allSatisfy(keep) else { return text }
         var out: [UInt8] = []

@@ -44,6 +44,9 @@ enum SitePaths {
     static let staticPrefix = "/static/"
     static let stylesheet = "/static/css/site.css"
     static let favicon = "/static/img/favicon.svg"
+    /// The same icon as ICO (16, 32 and 48 px PNGs, made by `scripts/make-favicon.sh`), under the static root,
+    /// served at `/favicon.ico`.
+    static let faviconICO = "img/favicon.ico"
 
     static func image(_ file: String) -> String { imagesPrefix + PercentEncoding.encodeSegment(file) }
 }

@@ -113,7 +113,15 @@ public final class StaticFiles: Sendable {
         guard !normalized.isDirectory, !normalized.segments.contains(where: { $0.hasPrefix(".") }) else {
             return .failure(.notFound)
         }
-        let relativePath = normalized.relativePath
+        return serve(relativePath: normalized.relativePath, for: request, context: context)
+    }
+
+    /// The file at `relativePath` under the root (already safe: normalized, or a fixed name such as the icon
+    /// served at `/favicon.ico`), answered as `request` asks (conditional, range, HEAD).
+    public func serve(relativePath: String, for request: Request, context: RequestContext) -> Result<
+        Response, StaticFileError
+    > {
+        let now = context.now
         let key = prefixBytes + Array(relativePath.utf8)
         if let file = cache.file(for: PathKey(key[...])), let file = current(file, now: now) {
             return .success(response(from: file, to: request, context: context))

@@ -1,5 +1,27 @@
 /// Plain text from the HTML of an article body: what the search index holds and reading time counts.
 public enum HTMLText {
+    /// `html` with each `<pre>` that has no `tabindex` made reachable from the keyboard: a code block scrolls
+    /// sideways, and a scrollable region must take focus to be scrolled without a mouse (WCAG 2.1.1; axe-core
+    /// `scrollable-region-focusable`). `label` names the region for screen readers (HTML-escaped here).
+    public static func focusableCodeBlocks(_ html: String, label: String) -> String {
+        guard html.contains("<pre") else { return html }
+        let escaped = label.replacing("&", with: "&amp;").replacing("\"", with: "&quot;").replacing("<", with: "&lt;")
+        var output = ""
+        output.reserveCapacity(html.utf8.count + 64)
+        var rest = html[...]
+        while let open = rest.firstRange(of: "<pre") {
+            output += rest[..<open.upperBound]
+            rest = rest[open.upperBound...]
+            guard let next = rest.first, next == ">" || next == " " || next == "\n" || next == "\t" else { continue }
+            let tagEnd = rest.firstIndex(of: ">") ?? rest.endIndex
+            if !rest[..<tagEnd].contains("tabindex") {
+                output += " tabindex=\"0\" role=\"region\" aria-label=\"\(escaped)\""
+            }
+        }
+        output += rest
+        return output
+    }
+
     /// `html` without its tags, with the five predefined entities and numeric references decoded and runs of
     /// whitespace collapsed to one space. Not a general HTML parser: it handles what Markdown renderers emit
     /// (no scripts, no comments containing `>`).
