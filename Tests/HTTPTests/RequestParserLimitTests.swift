@@ -149,7 +149,8 @@ func headWithFields(count: Int) -> [UInt8] {
     @Test(arguments: [
         (HTTPError.requestLineTooLong, 414), (.headerBlockTooLarge, 431), (.tooManyFields, 431),
         (.unsupportedVersion, 505), (.unsupportedTransferCoding, 501), (.connectNotSupported, 501),
-        (.lengthRequired, 411), (.contentTooLarge, 413), (.methodNotAllowed, 405), (.conflictingContentLength, 400), (.bareLineFeed, 400),
+        (.lengthRequired, 411), (.contentTooLarge, 413), (.methodNotAllowed, 405), (.conflictingContentLength, 400),
+        (.bareLineFeed, 400),
     ])
     func mapsErrorsToTheirStatus(_ error: HTTPError, _ code: Int) {
         #expect(error.status.code == code)
