@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers (see ../shared/STYLE.md): App → Site, HTTP, TLS, Reactor; Site → HTTP, CSQLite;
-// HTTP → Reactor, CNGHTTP2 (HTTP/2 framing); TLS → Reactor, COpenSSL; Reactor → CLinux. CI builds with
+// HTTP → Reactor, CNGHTTP2 (HTTP/2 framing); TLS → Reactor, COpenSSL; Reactor → CLinux. HTTP and TLS count
+// through swift-metrics (CoreMetrics); App alone binds it to Prometheus and serves `/metrics`. CI builds with
 // `--explicit-target-dependency-import-check error`, so an import not declared here fails the build.
 let package = Package(
     name: "mywebsite",
@@ -15,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         .target(name: "CLinux"),
@@ -26,8 +29,14 @@ let package = Package(
             name: "Reactor",
             dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "TLS", dependencies: ["Reactor", "COpenSSL"]),
-        .target(name: "HTTP", dependencies: ["Reactor", "CNGHTTP2"]),
+        .target(
+            name: "TLS",
+            dependencies: ["Reactor", "COpenSSL", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
+        .target(
+            name: "HTTP",
+            dependencies: ["Reactor", "CNGHTTP2", .product(name: "CoreMetrics", package: "swift-metrics")]
+        ),
         .target(
             name: "Site",
             dependencies: ["HTTP", "CSQLite", "CZlib", .product(name: "Logging", package: "swift-log")]
@@ -38,6 +47,8 @@ let package = Package(
                 "Site", "HTTP", "TLS", "Reactor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         // `mywebsite-data`: builds, checks and packs website data packages. Foundation, Yams and Ink stay

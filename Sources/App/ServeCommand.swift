@@ -115,6 +115,8 @@ struct ServeCommand: ParsableCommand {
     var requireCertificate = false
     @Flag(help: "Serve the site on --http-port too, instead of redirecting (internal checks only).")
     var httpServesSite = false
+    @OptionGroup(title: "Metrics, limits and PROXY protocol")
+    var limits: LimitOptions
 
     mutating func run() throws {
         let settings: ServeSettings
@@ -156,6 +158,7 @@ struct ServeSettings: Sendable {
     var watchdogTimeout: Int64
     var http: HTTPServerConfiguration
     var tls: TLSSettings
+    var limits: LimitSettings
 
     init(_ c: ServeCommand, resolver r: SettingResolver) throws(ConfigurationError) {
         tls = try TLSSettings(c, resolver: r)
@@ -253,7 +256,16 @@ struct ServeSettings: Sendable {
         ) {
             Parse.seconds($0).flatMap { $0 > 0 ? $0 : nil }
         }
+        limits = try LimitSettings(c.limits, directTLS: mode == .directTLS, resolver: r)
+        http.rateLimiter = try limits.rateLimiter()
         self.http = http
+        if let metricsPort = limits.metricsPort, metricsPort != 0,
+            metricsPort == (mode == .directTLS ? tls.httpsPort : port)
+                || (mode == .directTLS && metricsPort == tls.httpPort)
+        {
+            throw ConfigurationError(
+                "--metrics-port \(metricsPort) is a site port: /metrics is never served to visitors; pick another port")
+        }
     }
 }
 

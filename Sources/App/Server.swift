@@ -1,3 +1,4 @@
+import CoreMetrics
 import Glibc
 import HTTP
 import Logging
@@ -36,10 +37,17 @@ final class Server: Sendable {
     /// container's restart policy). Not a setting: nothing else reads it.
     private let faultStallSeconds = ProcessEnvironment.all()["MYWEBSITE_FAULT_STALL_LOOP_AFTER"].flatMap(Double.init)
 
+    /// The connection caps shared by every loop (nil: none).
+    let connectionLimiter: ConnectionLimiter?
+    /// The Prometheus registry and process gauges, when `--metrics-port` is set.
+    let metrics: ProcessMetrics?
+
     init(settings: ServeSettings, logger: Logger, logs: LogSinks) {
         self.settings = settings
         self.logger = logger
         self.logs = logs
+        connectionLimiter = (try? settings.limits.connectionLimiter()) ?? nil
+        metrics = settings.limits.metricsPort == nil ? nil : ProcessMetrics()
     }
 
     /// Per-loop state, kept in `EventLoop.context`.
@@ -47,6 +55,8 @@ final class Server: Sendable {
         var listeners: [Listener] = []
         var servers: [HTTPServer] = []
         var signals: SignalSource?
+        /// When a refused connection was last logged (monotonic ms).
+        var lastRefusalLog: Int64 = -1_000_000
     }
 
     /// One listening port: its sockets (one per loop), what answers on it, and whether it speaks TLS.
@@ -71,8 +81,10 @@ final class Server: Sendable {
         self.site.withLock { $0 = site }
         let router = site
         let endpoints: [Endpoint]
+        let metricsEndpoint: Endpoint?
         do {
             endpoints = try makeEndpoints(router: router)
+            metricsEndpoint = try makeMetricsEndpoint()
         } catch {
             logger.critical("\(error)")
             return error is ConfigurationError ? 64 : 1
@@ -84,7 +96,8 @@ final class Server: Sendable {
             do {
                 threads.append(
                     try PosixThread.spawn(name: "loop-\(index)") { [self] in
-                        self.runLoop(index: index, endpoints: endpoints, accessLog: accessLog)
+                        self.runLoop(
+                            index: index, endpoints: endpoints, metricsEndpoint: metricsEndpoint, accessLog: accessLog)
                     })
             } catch {
                 logger.critical("cannot start loop thread \(index): \(error)")
@@ -92,6 +105,10 @@ final class Server: Sendable {
             }
         }
         while loopsRunning.load(ordering: .acquiring) < settings.threads { usleep(1000) }
+        if let metricsEndpoint {
+            logger.info("serving metrics", metadata: ["url": "\(metricsEndpoint.url)/metrics"])
+            LogFile.standardOutput.write(Array("metrics: \(metricsEndpoint.url)/metrics\n".utf8))
+        }
         for endpoint in endpoints {
             logger.info(
                 "listening",
@@ -154,8 +171,29 @@ final class Server: Sendable {
         }
     }
 
-    private func url(_ scheme: String, _ port: UInt16) -> String {
-        let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+    /// The `/metrics` listener: one socket, served by loop 0, on `--metrics-host` (default `--host`).
+    private func makeMetricsEndpoint() throws -> Endpoint? {
+        guard let metrics, let port = settings.limits.metricsPort else { return nil }
+        metrics.bootstrap()
+        let host = settings.limits.metricsHost ?? settings.host
+        guard let address = SocketAddress(ip: host, port: UInt16(port)) else {
+            throw ConfigurationError("--metrics-host '\(host)' is not a numeric address")
+        }
+        let fd: CInt
+        let actualPort: UInt16
+        do {
+            (fd, actualPort) = try Socket.listen(on: address, reusePort: true)
+        } catch {
+            throw ListenError(description: "cannot listen on \(host):\(port) for /metrics: \(error)")
+        }
+        return Endpoint(
+            fds: [fd], port: actualPort, url: url("http", actualPort, host: host),
+            responder: MetricsResponder(metrics: metrics), http: settings.http, tls: nil)
+    }
+
+    private func url(_ scheme: String, _ port: UInt16, host: String? = nil) -> String {
+        let name = host ?? settings.host
+        let host = name.contains(":") ? "[\(name)]" : name
         return "\(scheme)://\(host):\(port)"
     }
 
@@ -188,7 +226,7 @@ final class Server: Sendable {
         let description: String
     }
 
-    private func runLoop(index: Int, endpoints: [Endpoint], accessLog: AccessLog?) {
+    private func runLoop(index: Int, endpoints: [Endpoint], metricsEndpoint: Endpoint?, accessLog: AccessLog?) {
         let loop: EventLoop
         do {
             loop = try EventLoop(id: index, logger: logger)
@@ -203,20 +241,29 @@ final class Server: Sendable {
                 let http = HTTPServer(
                     loop: loop, configuration: endpoint.http, responder: endpoint.responder, accessLog: accessLog)
                 state.servers.append(http)
-                let tls = endpoint.tls
-                let handshakeTimeout = Duration.milliseconds(settings.tls.handshakeTimeout)
+                let accepts = Counter(
+                    label: "mywebsite_accepts_total", dimensions: [("listener", endpoint.tls == nil ? "http" : "https")]
+                )
+                let listener = try Listener(listeningFD: endpoint.fds[index], port: endpoint.port, loop: loop) {
+                    [self] fd, peer in
+                    accepts.increment()
+                    self.serveAccepted(fd: fd, peer: peer, endpoint: endpoint, http: http, loop: loop)
+                }
+                if let metrics { listener.onAcceptError = { metrics.acceptFailed($0) } }
+                state.listeners.append(listener)
+            }
+            if index == 0, let metricsEndpoint {
+                var configuration = settings.http
+                configuration.countsRequests = false
+                configuration.rateLimiter = nil
+                let server = HTTPServer(
+                    loop: loop, configuration: configuration, responder: metricsEndpoint.responder, accessLog: nil)
+                state.servers.append(server)
                 state.listeners.append(
-                    try Listener(listeningFD: endpoint.fds[index], port: endpoint.port, loop: loop) { fd, peer in
+                    try Listener(listeningFD: metricsEndpoint.fds[0], port: metricsEndpoint.port, loop: loop) {
+                        fd, peer in
                         do {
-                            let socket = try SocketStream(fd: fd, peer: peer, loop: loop)
-                            if let tls {
-                                let stream = TLSStream(
-                                    transport: socket, context: tls.current, handshakeTimeout: handshakeTimeout)
-                                // After the handshake: h2 or HTTP/1.1, by what ALPN chose.
-                                http.accept(stream) { [unowned stream] in stream.session?.applicationProtocol }
-                            } else {
-                                http.accept(socket)
-                            }
+                            server.accept(try SocketStream(fd: fd, peer: peer, loop: loop))
                         } catch {
                             Syscall.close(fd)
                             loop.logUnexpected(error)
@@ -296,7 +343,8 @@ final class Server: Sendable {
         if force { logger.info("SIGHUP: reloading") }
         if let site = site.withLock({ $0 }) {
             // The site logs what it loaded or refused, and why.
-            _ = force ? site.reload(force: true) : site.reloadIfChanged()
+            let outcome = force ? site.reload(force: true) : site.reloadIfChanged()
+            metrics?.contentReloaded(outcome, generationNumber: site.generationNumber)
         }
         tlsState.withLock { state in
             guard var current = state else { return }
@@ -305,10 +353,12 @@ final class Server: Sendable {
                 current.signature = signature
                 do {
                     try current.holder.reload(current.source.configuration)
+                    metrics?.certificatesReloaded(success: true)
                     logger.info(
                         "TLS certificates reloaded; new connections use them",
                         metadata: ["files": "\(current.source.watchedFiles.joined(separator: ","))"])
                 } catch {
+                    metrics?.certificatesReloaded(success: false)
                     logger.error("TLS reload refused, the previous certificates keep serving: \(error)")
                 }
             }
@@ -340,6 +390,11 @@ final class Server: Sendable {
             if forcedReload || now - lastFileCheck >= 1000 {
                 lastFileCheck = now
                 reloadIfNeeded(force: forcedReload)
+                if let metrics {
+                    let certificates = tlsState.withLock { $0?.holder.current.certificates } ?? []
+                    metrics.publish(
+                        certificates: certificates, loops: handles.withLock { $0 }, now: WallClock.now())
+                }
                 if let released = trimmer.check(now: now), released > 0 {
                     logger.debug("returned \(released / 1024) KiB of freed memory to the system")
                 }

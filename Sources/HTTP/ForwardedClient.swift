@@ -9,6 +9,7 @@ enum ForwardedClient {
         now: Int64
     ) -> RequestContext {
         var client = peer.ipString
+        var clientHost = peer.host
         var scheme = secure ? "https" : "http"
         var host = request.host
         if trusted.contains(peer.host) {
@@ -19,6 +20,7 @@ enum ForwardedClient {
             for hop in hops.reversed() {
                 guard let address = SocketAddress(ip: hop) else { break }
                 client = address.ipString
+                clientHost = address.host
                 if !trusted.contains(address.host) { break }
             }
             if let proto = request.header("X-Forwarded-Proto")?.trimmingASCIISpaces().lowercased(),
@@ -32,7 +34,8 @@ enum ForwardedClient {
                 host = forwardedHost
             }
         }
-        return RequestContext(peer: peer, clientAddress: client, scheme: scheme, host: host, now: now)
+        return RequestContext(
+            peer: peer, clientAddress: client, scheme: scheme, host: host, now: now, clientHost: clientHost)
     }
 
     /// A host (reg-name, IPv4 or bracketed IPv6) with an optional port: letters, digits, `-._:[]`.

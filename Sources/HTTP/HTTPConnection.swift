@@ -21,6 +21,10 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     private var closeAfterWrite = false
     private var closed = false
     private var readPaused = false
+    /// Latency: when the first response not yet fully written was asked for, and how many are in flight (a
+    /// pipelined batch shares the start of its read).
+    private var timingStart: UInt64 = 0
+    private var timedResponses = 0
     /// The peer's address as text, formatted on first use (once per connection, not per request).
     private lazy var peerText = stream.peer.ipString
 
@@ -103,6 +107,10 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
 
     private func respond(to request: Request) {
         requestsServed += 1
+        if server.metrics != nil {
+            if timedResponses == 0 { timingStart = MonotonicClock.nanoseconds() }
+            timedResponses += 1
+        }
         let (response, context) = server.respond(to: request, peer: stream.peer, secure: stream.isSecure)
         let keepAlive =
             request.keepAlive && !response.closeConnection && !server.isDraining
@@ -144,7 +152,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
             case .file(let f, let offset, let count): outbound.append(file: f, offset: offset, count: count)
             }
         }
-        server.responsesWritten += 1
+        server.didQueue(response, .http1, bodyBytes: omitBody ? 0 : response.body.count)
         state.wrote(now: loop.now)
     }
 
@@ -203,6 +211,10 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
             }
         }
         if outbound.isEmpty {
+            if timedResponses > 0 {
+                server.metrics?.finished(.http1, since: timingStart, count: timedResponses)
+                timedResponses = 0
+            }
             if closeAfterWrite {
                 close()
                 return
@@ -254,6 +266,8 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
             }
         }
     }
+
+    var isIdle: Bool { outbound.isEmpty && inbound.isEmpty }
 
     /// The server is shutting down: close now if nothing is in progress; otherwise the next response
     /// carries `Connection: close`.

@@ -21,6 +21,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var secureHeaders: [(name: String, value: String)] = []
     /// HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2), the requests one connection may have open.
     public var http2MaxConcurrentStreams = 100
+    /// Count requests, bytes, latency and connections (`HTTPMetrics`); off for the metrics listener itself.
+    public var countsRequests = true
+    /// Requests per client and second (`--rate-limit`); nil: no limit.
+    public var rateLimiter: RateLimiter?
 
     /// Defaults: nginx-like timeouts, RFC 9112 limits as issue #2 sets them.
     public init() {}
@@ -32,6 +36,8 @@ protocol ServedConnection: AnyObject {
     func drain()
     /// Close now.
     func close()
+    /// True when no request is in progress (a keep-alive connection waiting for the next one).
+    var isIdle: Bool { get }
 }
 
 /// The HTTP engine of one loop: its connections, its Date cache, its access-log buffer. Loop-confined.
@@ -53,6 +59,8 @@ public final class HTTPServer {
     let secureHeaderBytes: [UInt8]
     /// Responses written since start (metrics, tests).
     public internal(set) var responsesWritten = 0
+    /// Counters, when `configuration.countsRequests`.
+    let metrics: HTTPMetrics?
 
     /// Makes the engine for `loop`.
     public init(
@@ -66,9 +74,27 @@ public final class HTTPServer {
         self.accessLog = accessLog.map(AccessLogBuffer.init)
         headScratch.reserveCapacity(1024)
         secureHeaderBytes = Array(configuration.secureHeaders.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
-        if self.accessLog != nil {
-            loop.repeating(everyMilliseconds: 1000) { [weak self] in self?.accessLog?.flush() }
+        metrics = configuration.countsRequests ? HTTPMetrics(loop: loop.id) : nil
+        if self.accessLog != nil || metrics != nil {
+            loop.repeating(everyMilliseconds: 1000) { [weak self] in
+                guard let self else { return }
+                self.accessLog?.flush()
+                self.publishConnectionCounts()
+            }
         }
+    }
+
+    private func publishConnectionCounts() {
+        guard let metrics else { return }
+        var idle = 0
+        for connection in connections.values where connection.isIdle { idle += 1 }
+        metrics.connections(open: connections.count, idle: idle)
+    }
+
+    /// Counts a response as it is queued.
+    func didQueue(_ response: Response, _ wire: HTTPMetrics.WireProtocol, bodyBytes: Int) {
+        responsesWritten += 1
+        metrics?.responded(wire, route: response.route, status: response.status.code, bodyBytes: bodyBytes)
     }
 
     /// Open connections on this loop.
@@ -106,6 +132,10 @@ public final class HTTPServer {
     func respond(to request: Request, peer: SocketAddress, secure: Bool) -> (Response, RequestContext) {
         let context = ForwardedClient.context(
             for: request, peer: peer, secure: secure, trusted: configuration.trustedProxies, now: WallClock.now())
+        if let limiter = configuration.rateLimiter, let wait = limiter.admit(context.clientHost) {
+            metrics?.rateLimited.increment()
+            return (RateLimiter.refusal(retryAfter: wait), context)
+        }
         switch request.method {
         case .get, .head:
             return (responder.respond(to: request, context: context), context)

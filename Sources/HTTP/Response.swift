@@ -73,6 +73,8 @@ public struct Response: Sendable {
     public var body: Body
     /// Set to close the connection after this response.
     public var closeConnection: Bool
+    /// What kind of route answered, for the request counters.
+    public var route: RouteKind = .other
 
     /// Makes a response.
     public init(
@@ -109,10 +111,16 @@ public struct RequestContext: Sendable {
     public let host: String?
     /// Wall-clock seconds since the epoch when the request was parsed.
     public let now: Int64
+    /// `clientAddress` as an address, what per-client limits count against.
+    public let clientHost: SocketAddress.Host
 
-    /// Makes a context.
-    public init(peer: SocketAddress, clientAddress: String, scheme: String, host: String?, now: Int64) {
+    /// Makes a context (`clientHost` defaults to the peer's).
+    public init(
+        peer: SocketAddress, clientAddress: String, scheme: String, host: String?, now: Int64,
+        clientHost: SocketAddress.Host? = nil
+    ) {
         self.peer = peer
+        self.clientHost = clientHost ?? peer.host
         self.clientAddress = clientAddress
         self.scheme = scheme
         self.host = host

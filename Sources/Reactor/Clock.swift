@@ -19,3 +19,12 @@ public enum WallClock {
         return Int64(ts.tv_sec)
     }
 }
+
+extension MonotonicClock {
+    /// Nanoseconds since the same fixed point (latency measurements; `now()` is too coarse for them).
+    public static func nanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

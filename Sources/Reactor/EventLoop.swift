@@ -121,7 +121,13 @@ public final class EventLoop {
     /// Runs until `handle.stop()`; returns on the loop thread.
     public func run() {
         handle.beat(now)
-        repeating(everyMilliseconds: 1000) { [unowned self] in self.handle.beat(self.now) }
+        // Lag: the longest turn (events and timers handled between two waits) since the last heartbeat, which is
+        // how long a ready connection may have waited for its turn.
+        var longestTurn: Int64 = 0
+        repeating(everyMilliseconds: 1000) { [unowned self] in
+            self.handle.beat(self.now, lag: longestTurn)
+            longestTurn = 0
+        }
         while !handle.isStopping {
             let timeout = wheel.timeUntilNextTick(now: now).map { CInt(min($0, 60_000)) } ?? -1
             let n: Int
@@ -144,6 +150,8 @@ public final class EventLoop {
                 handler.handleEvents(mask)
             }
             for target in wheel.expire(upTo: now) { target.timerFired(now: now) }
+            let turn = MonotonicClock.now() - now
+            if turn > longestTurn { longestTurn = turn }
         }
     }
 
@@ -176,6 +184,7 @@ public final class LoopHandle: Sendable {
     private let tasks = Locked<[@Sendable (EventLoop) -> Void]>([])
     private let stopping = Atomic<Bool>(false)
     private let lastBeat = Atomic<Int64>(0)
+    private let lastLag = Atomic<Int64>(0)
 
     init(id: Int, eventFD: CInt) {
         self.id = id
@@ -202,7 +211,13 @@ public final class LoopHandle: Sendable {
     /// Monotonic ms of the loop's last heartbeat (it beats every second while it turns).
     public var lastHeartbeat: Int64 { lastBeat.load(ordering: .relaxed) }
 
-    func beat(_ now: Int64) { lastBeat.store(now, ordering: .relaxed) }
+    /// The loop's lag: its longest turn, in milliseconds, over the second before the last heartbeat.
+    public var lag: Int64 { lastLag.load(ordering: .relaxed) }
+
+    func beat(_ now: Int64, lag: Int64 = 0) {
+        lastBeat.store(now, ordering: .relaxed)
+        lastLag.store(max(lag, 0), ordering: .relaxed)
+    }
 
     func takeTasks() -> [@Sendable (EventLoop) -> Void] {
         tasks.withLock { queue in

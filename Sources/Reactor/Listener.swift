@@ -17,6 +17,8 @@ public final class Listener: EventHandler {
     private let backoff: Int64
     private var watching = true
     private var failures = 0
+    /// Called for each failed `accept4` (metrics: EMFILE and kin), on the loop.
+    public var onAcceptError: ((SystemError) -> Void)?
 
     /// Opens a listener on `address` (with `SO_REUSEPORT` when `reusePort`) and registers it on `loop`.
     public convenience init(
@@ -57,6 +59,7 @@ public final class Listener: EventHandler {
                 guard let (client, peer) = try Syscall.accept4(fd) else { return }
                 onAccept(client, peer)
             } catch let error {
+                onAcceptError?(error)
                 switch error.errno {
                 case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                     pause(error)

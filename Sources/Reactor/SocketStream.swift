@@ -9,8 +9,11 @@ public final class SocketStream: ByteStream, EventHandler {
     /// The connected fd; -1 once closed.
     public private(set) var fd: CInt
     public unowned let loop: EventLoop
-    public let peer: SocketAddress
+    /// The remote address: the TCP peer, or the client a PROXY protocol header named (`ProxyProtocolReader`).
+    public internal(set) var peer: SocketAddress
     public var delegate: (any ByteStreamDelegate)?
+    /// Something that lives as long as the connection (a connection-limit slot): released on `close`.
+    public var attachment: AnyObject?
     public var isSecure: Bool { false }
     public private(set) var isReadDrained = false
     private var peerHalfClosed = false
@@ -101,6 +104,34 @@ public final class SocketStream: ByteStream, EventHandler {
         Syscall.close(fd)
         fd = -1
         delegate = nil
+        attachment = nil
+    }
+
+    /// Tells the delegate to read now: for bytes that arrived before it took over (after a PROXY header), which
+    /// no new edge will announce.
+    public func readQueuedInput() {
+        delegate?.streamReadable()
+    }
+
+    /// Copies what waits in the receive queue into `buffer` without consuming it.
+    func peek(_ buffer: UnsafeMutableRawBufferPointer) -> IOOutcome {
+        guard fd >= 0 else { return .closed }
+        do {
+            return try Syscall.peek(fd, buffer)
+        } catch {
+            return .closed
+        }
+    }
+
+    /// Consumes exactly `count` bytes already known to be queued (peeked).
+    func discard(_ count: Int) -> Bool {
+        guard fd >= 0 else { return false }
+        var scratch = [UInt8](repeating: 0, count: count)
+        let fd = self.fd
+        // Invariant: `scratch` holds `count` bytes for the duration of the call.
+        let outcome = scratch.withUnsafeMutableBytes { buffer in (try? Syscall.read(fd, buffer)) ?? .closed }
+        if case .done(let n) = outcome { return n == count }
+        return false
     }
 
     deinit {

@@ -115,21 +115,28 @@ public final class SiteService: Responder {
     public func respond(to request: Request, context: RequestContext) -> Response {
         let path = request.head[request.pathRange]
         if path.elementsEqual(Self.healthPath) {
-            return isHealthy()
+            var response: Response =
+                isHealthy()
                 ? .text(.ok, "ok\n", headers: [("Cache-Control", "no-store")])
                 : .text(
                     .serviceUnavailable, "an event loop is not responding\n", headers: [("Cache-Control", "no-store")])
+            response.route = .health
+            return response
         }
         let generation = current.withLock { $0 }
         // Files first: no page lives under /static/, so a file request skips the route table.
         if path.starts(with: Self.staticPrefix) {
-            return staticFile(request, path: path, generation: generation, context: context)
+            var response = staticFile(request, path: path, generation: generation, context: context)
+            response.route = .staticFile
+            return response
         }
         // Browsers ask for it on documents that name no icon (the Atom feeds, images opened alone).
         if path.elementsEqual(Self.faviconPath), let staticFiles {
-            return file(
+            var response = file(
                 staticFiles.serve(relativePath: SitePaths.faviconICO, for: request, context: context), request,
                 generation, context)
+            response.route = .staticFile
+            return response
         }
         if let route = generation.routes[PathKey(path)] {
             return route.response(to: request, now: context.now)
@@ -209,6 +216,7 @@ public final class SiteService: Responder {
         let (status, body) = renderer.searchPage(lang, SearchInput(query: request.queryRange.map { request.head[$0] }))
         response.status = status
         response.body = .bytes(.init(body))
+        response.route = .search
         return response
     }
 

@@ -77,3 +77,11 @@ public struct TLSConfiguration: Equatable, Sendable {
     /// Key-exchange groups, preferred first.
     static let groups = "X25519:P-256"
 }
+
+/// A certificate a context serves: its DNS names and its expiry.
+public struct CertificateSummary: Sendable, Equatable {
+    /// Lower-cased DNS names of the leaf, sorted.
+    public let names: [String]
+    /// notAfter, in seconds since the epoch.
+    public let notAfter: Int64
+}

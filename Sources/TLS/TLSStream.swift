@@ -198,6 +198,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
             case .done:
                 state = .open
                 timer.deadline = .max
+                TLSMetrics.handshakeSucceeded(session)
                 // Application data may have come with the client's Finished: let the delegate look.
                 delegate?.streamReadable()
                 return
@@ -212,6 +213,7 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
             case .closed:
                 return hangUp()  // the client left mid-handshake: not worth a log line
             case .failed(let error):
+                TLSMetrics.handshakeFailed(timedOut: false)
                 return hangUp { "TLS handshake failed: \(error)" }
             }
         }
@@ -219,7 +221,9 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
 
     fileprivate func deadlinePassed() {
         switch state {
-        case .handshaking: hangUp { "TLS handshake timed out after \(self.timeout) ms" }
+        case .handshaking:
+            TLSMetrics.handshakeFailed(timedOut: true)
+            hangUp { "TLS handshake timed out after \(self.timeout) ms" }
         case .flushing: closeNow()
         case .open, .closed: break
         }

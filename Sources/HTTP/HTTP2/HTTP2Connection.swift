@@ -29,6 +29,8 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
         var body = Response.Body.empty
         var sent = 0
         var remaining = 0
+        /// `MonotonicClock.nanoseconds()` when the head was complete (0 when not timed).
+        var startedAt: UInt64 = 0
     }
 
     private let stream: any ByteStream
@@ -247,6 +249,7 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
 
     private func respond(stream id: Int32, to request: Request) {
         requestsServed += 1
+        if server.metrics != nil { streams[id]?.startedAt = MonotonicClock.nanoseconds() }
         let (response, context) = server.respond(to: request, peer: stream.peer, secure: stream.isSecure)
         let omitBody = request.method == .head
         submit(response, stream: id, omitBody: omitBody)
@@ -283,7 +286,7 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
             streams[id] = state
             sending += 1
         }
-        server.responsesWritten += 1
+        server.didQueue(response, .http2, bodyBytes: omitBody ? 0 : response.body.count)
         if !session.submitResponse(stream: id, fields: fields, hasBody: hasBody) && hasBody {
             streams[id]?.remaining = 0
             finishSending()
@@ -326,7 +329,9 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
     }
 
     func streamClosed(stream id: Int32, errorCode: UInt32) {
-        if let state = streams.removeValue(forKey: id), state.remaining > 0 { finishSending() }
+        guard let state = streams.removeValue(forKey: id) else { return }
+        if state.remaining > 0 { finishSending() }
+        if state.startedAt > 0 { server.metrics?.finished(.http2, since: state.startedAt) }
     }
 
     func frameBegan(type: UInt8, stream id: Int32, length: Int, flags: UInt8) {
@@ -415,6 +420,8 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
 
     /// The server is shutting down: GOAWAY naming the last stream taken (RFC 9113 §6.8); streams up to it
     /// finish, later ones are refused, and the connection closes when the last response is written.
+    var isIdle: Bool { streams.isEmpty }
+
     func drain() {
         guard !closed, !goingAway else { return }
         goingAway = true

@@ -63,6 +63,18 @@ public enum Syscall {
         }
     }
 
+    /// `recv(2)` with `MSG_PEEK`: copies what is queued into `buffer` without consuming it (`.closed` at EOF).
+    public static func peek(_ fd: CInt, _ buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOOutcome {
+        while true {
+            let n = Glibc.recv(fd, buffer.baseAddress, buffer.count, CInt(MSG_PEEK))
+            if n > 0 { return .done(n) }
+            if n == 0 { return .closed }
+            let e = errno
+            if e == EINTR { continue }
+            return try streamOutcome(of: e, call: "recv", fd: fd)
+        }
+    }
+
     /// `writev(2)` of `count` iovecs.
     public static func writev(_ fd: CInt, _ iov: UnsafePointer<iovec>, _ count: Int) throws(SystemError) -> IOOutcome {
         while true {

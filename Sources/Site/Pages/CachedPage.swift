@@ -50,7 +50,7 @@ final class CachedPage: Sendable {
     ///   - cacheControl: `Cache-Control` for a 200.
     init(
         status: Status = .ok, body: [UInt8], contentType: String, language: String?, lastModified: Int64,
-        cacheControl: String
+        cacheControl: String, route: RouteKind = .page
     ) {
         let isConditional = (200..<300).contains(status.code)
         let securityLines = Self.securityHeaderLines
@@ -70,10 +70,12 @@ final class CachedPage: Sendable {
             let encodingLine = encoding.map { "Content-Encoding: \($0)\r\n" } ?? ""
             let wholeLines =
                 commonLines + encodingLine + validatorLines + cacheLine + vary + securityLines
-            let whole = Response(
+            var whole = Response(
                 status: status, cachedHeaders: .init(Array(wholeLines.utf8)), body: .bytes(.init(bytes)))
-            let notModified = Response(
+            var notModified = Response(
                 status: .notModified, cachedHeaders: .init(Array((validatorLines + cacheLine + vary).utf8)))
+            whole.route = route
+            notModified.route = route
             return Variant(validators: validators, whole: whole, notModified: notModified)
         }
         self.isConditional = isConditional

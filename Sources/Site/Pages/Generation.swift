@@ -117,7 +117,8 @@ final class Generation: Sendable {
             routes[key] = .page(
                 CachedPage(
                     body: page.body, contentType: page.kind.contentType, language: page.lang,
-                    lastModified: lastModified, cacheControl: configuration.cacheControl))
+                    lastModified: lastModified, cacheControl: configuration.cacheControl,
+                    route: page.kind == .atom ? .feed : .page))
         }
         addRedirects(&routes, configuration)
         let stamp = SourceStamp(

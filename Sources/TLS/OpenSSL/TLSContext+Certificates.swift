@@ -18,6 +18,8 @@ struct LoadedCertificate {
     /// `EVP_PKEY_EC`, `EVP_PKEY_RSA`, ...
     let keyType: CInt
     let key: OwnedPrivateKey
+    /// The leaf's notAfter, in seconds since the epoch.
+    let notAfter: Int64
 
     var keyTypeName: String {
         switch keyType {
@@ -59,6 +61,7 @@ struct LoadedCertificate {
                 .keyMismatch, context: keyContext,
                 fallback: "does not match certificate \(pair.certificateChainPath)")
         }
+        notAfter = epochSeconds(X509_get0_notAfter(leaf)) ?? 0
         keyType = EVP_PKEY_get_base_id(X509_get0_pubkey(leaf))
         names = dnsNames(of: leaf)
         guard !names.isEmpty else {
@@ -87,6 +90,13 @@ private func readPrivateKey(_ path: String) -> OpaquePointer? {
 }
 
 /// `2020-01-02 00:00:00 UTC`, or `an unreadable time`.
+/// `time` as seconds since the epoch (ASN.1 times are UTC).
+private func epochSeconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64? {
+    var parts = tm()
+    guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return nil }
+    return Int64(timegm(&parts))
+}
+
 private func describe(_ time: UnsafePointer<ASN1_TIME>?) -> String {
     var parts = tm()
     guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return "an unreadable time" }

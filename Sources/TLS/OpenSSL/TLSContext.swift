@@ -41,6 +41,8 @@ public final class TLSContext: @unchecked Sendable {
     public let ticketKeys: TicketKeyRing
     /// The names of each identity, the default first (for a start-up log line).
     public let identities: [[String]]
+    /// Each certificate loaded: its names and when it expires (metrics). Set once, by the initializer.
+    public private(set) var certificates: [CertificateSummary] = []
 
     init(
         isServer: Bool, contexts: [OwnedSSLContext], identities: [[String]], applicationProtocols: [String],
@@ -112,6 +114,7 @@ public final class TLSContext: @unchecked Sendable {
         self.init(
             isServer: true, contexts: contexts, identities: groups.map { $0[0].names },
             applicationProtocols: configuration.applicationProtocols, ticketKeys: ticketKeys)
+        certificates = leaves.map { CertificateSummary(names: $0.names, notAfter: $0.notAfter) }
         installServerCallbacks()
     }
 

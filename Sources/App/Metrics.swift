@@ -1,0 +1,183 @@
+import CoreMetrics
+import HTTP
+import Prometheus
+import Reactor
+import Site
+import TLS
+
+/// The process's metrics: swift-metrics bound to a Prometheus registry (HTTP and TLS count through
+/// swift-metrics), the gauges only the process knows (content generation, reloads, certificate expiry, loop
+/// lag), and the `/metrics` responder of the separate metrics listener.
+///
+/// Bound only when `--metrics-port` is set: otherwise swift-metrics keeps its no-op backend and counting costs
+/// one indirect call per event.
+final class ProcessMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let generation: Prometheus.Gauge
+    private let lastReloadSuccess: Prometheus.Gauge
+    private let contentReloads: [Bool: Prometheus.Counter]
+    private let tlsReloads: [Bool: Prometheus.Counter]
+    private let startTime: Prometheus.Gauge
+    private let acceptErrors: Locked<[CInt: Prometheus.Counter]> = Locked([:])
+    private let refusals: [ConnectionLimiter.Refusal: Prometheus.Counter]
+    private let proxyFailures: Prometheus.Counter
+    private let certificateGauges: Locked<[String: (expiry: Prometheus.Gauge, remaining: Prometheus.Gauge)]> =
+        Locked([:])
+    private let loopLag: Locked<[Int: Prometheus.Gauge]> = Locked([:])
+
+    /// Latency buckets: a cached page takes tens of microseconds, a slow client seconds.
+    static let durationBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+    ]
+
+    init() {
+        generation = registry.makeGauge(
+            descriptor: describe("mywebsite_content_generation", "Number of the content generation being served."))
+        lastReloadSuccess = registry.makeGauge(
+            descriptor: describe(
+                "mywebsite_content_last_reload_success",
+                "1 if the last content reload that loaded something succeeded, 0 if it was refused."))
+        lastReloadSuccess.set(Double(1))
+        contentReloads = [
+            true: registry.makeCounter(
+                descriptor: describe("mywebsite_content_reloads_total", "Content reloads by result."),
+                labels: [("result", "ok")]),
+            false: registry.makeCounter(
+                descriptor: describe("mywebsite_content_reloads_total", "Content reloads by result."),
+                labels: [("result", "refused")]),
+        ]
+        tlsReloads = [
+            true: registry.makeCounter(
+                descriptor: describe("mywebsite_tls_reloads_total", "Certificate reloads by result."),
+                labels: [("result", "ok")]),
+            false: registry.makeCounter(
+                descriptor: describe("mywebsite_tls_reloads_total", "Certificate reloads by result."),
+                labels: [("result", "refused")]),
+        ]
+        startTime = registry.makeGauge(
+            descriptor: describe(
+                "mywebsite_process_start_time_seconds", "Start time of the process, seconds since the epoch."))
+        startTime.set(Double(WallClock.now()))
+        refusals = [
+            .perClient: registry.makeCounter(
+                descriptor: describe(
+                    "mywebsite_connections_refused_total",
+                    "Connections closed at accept by --max-connections-per-ip or --max-connections."),
+                labels: [("reason", "per_ip")]),
+            .total: registry.makeCounter(
+                descriptor: describe(
+                    "mywebsite_connections_refused_total",
+                    "Connections closed at accept by --max-connections-per-ip or --max-connections."),
+                labels: [("reason", "total")]),
+        ]
+        proxyFailures = registry.makeCounter(
+            descriptor: describe(
+                "mywebsite_proxy_protocol_errors_total",
+                "Connections closed for a missing or malformed PROXY protocol header."))
+    }
+
+    /// Makes swift-metrics count into `registry`. Once per process.
+    func bootstrap() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [HTTPMetricsNames.duration: Self.durationBuckets]
+        MetricsSystem.bootstrap(factory)
+    }
+
+    // MARK: - Events
+
+    func contentReloaded(_ outcome: ReloadOutcome, generationNumber: Int) {
+        generation.set(Double(generationNumber))
+        switch outcome {
+        case .unchanged: break
+        case .reloaded:
+            contentReloads[true]?.increment()
+            lastReloadSuccess.set(Double(1))
+        case .refused:
+            contentReloads[false]?.increment()
+            lastReloadSuccess.set(Double(0))
+        }
+    }
+
+    func certificatesReloaded(success: Bool) { tlsReloads[success]?.increment() }
+
+    func refused(_ reason: ConnectionLimiter.Refusal) { refusals[reason]?.increment() }
+
+    func proxyHeaderFailed() { proxyFailures.increment() }
+
+    func acceptFailed(_ error: SystemError) {
+        let counter = acceptErrors.withLock { counters in
+            if let counter = counters[error.errno] { return counter }
+            let counter = registry.makeCounter(
+                descriptor: describe(
+                    "mywebsite_accept_errors_total", "Failed accept4 calls by errno (EMFILE: out of descriptors)."),
+                labels: [("errno", Syscall.errnoName(error.errno))])
+            counters[error.errno] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    // MARK: - Every second, from the watchdog thread
+
+    func publish(certificates: [CertificateSummary], loops: [LoopHandle], now: Int64) {
+        for certificate in certificates {
+            for name in certificate.names {
+                let gauges = certificateGauges.withLock { gauges in
+                    if let existing = gauges[name] { return existing }
+                    let made = (
+                        expiry: registry.makeGauge(
+                            descriptor: describe(
+                                "mywebsite_tls_certificate_expiry_timestamp_seconds",
+                                "notAfter of the certificate served for this name, seconds since the epoch."),
+                            labels: [("name", name)]),
+                        remaining: registry.makeGauge(
+                            descriptor: describe(
+                                "mywebsite_tls_certificate_expires_in_seconds",
+                                "Seconds until the certificate served for this name expires."), labels: [("name", name)]
+                        )
+                    )
+                    gauges[name] = made
+                    return made
+                }
+                gauges.expiry.set(Double(certificate.notAfter))
+                gauges.remaining.set(Double(certificate.notAfter - now))
+            }
+        }
+        for loop in loops {
+            let gauge = loopLag.withLock { gauges in
+                if let gauge = gauges[loop.id] { return gauge }
+                let gauge = registry.makeGauge(
+                    descriptor: describe(
+                        "mywebsite_loop_lag_seconds",
+                        "Longest turn of the loop over the last second: how long a ready connection may wait."),
+                    labels: [("loop", String(loop.id))])
+                gauges[loop.id] = gauge
+                return gauge
+            }
+            gauge.set(Double(loop.lag) / 1000)
+        }
+    }
+}
+
+/// A metric's full name and its `# HELP` text.
+private func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+}
+
+/// `GET /metrics` in the Prometheus text format (0.0.4); anything else 404. Served on the metrics listener
+/// only.
+struct MetricsResponder: Responder {
+    let metrics: ProcessMetrics
+
+    func respond(to request: Request, context: RequestContext) -> Response {
+        guard request.path == "/metrics" else {
+            return .text(.notFound, "Not found: this listener serves /metrics only.\n")
+        }
+        return Response(
+            status: .ok,
+            headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), ("Cache-Control", "no-store")],
+            body: .bytes(Bytes(metrics.registry.emitToBuffer())))
+    }
+}
