@@ -19,12 +19,14 @@ fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or later is needed)" >&2; exit 1; }
 
 # The HTTP/2 conformance suite (tests/http2/conformance.py) speaks raw frames with the Python h2 project's
-# hyperframe and hpack, pinned, in a venv of its own (gitignored).
+# hyperframe and hpack; the metrics tests parse /metrics with Prometheus's own Python parser. Pinned, in a venv
+# of its own (gitignored).
 venv=.venv-test
-requirement="h2==4.4.1"
+requirement="h2==4.4.1 prometheus-client==0.26.0"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirement" 2>/dev/null)" != "$requirement" ]; then
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement"
+    # shellcheck disable=SC2086  # one word per requirement
+    "$venv/bin/pip" install --quiet --disable-pip-version-check $requirement
     echo "$requirement" >"$venv/.requirement"
 fi

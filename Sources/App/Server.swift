@@ -105,6 +105,7 @@ final class Server: Sendable {
             }
         }
         while loopsRunning.load(ordering: .acquiring) < settings.threads { usleep(1000) }
+        publishMetrics()  // before the listening lines: a first scrape already has every gauge
         if let metricsEndpoint {
             logger.info("serving metrics", metadata: ["url": "\(metricsEndpoint.url)/metrics"])
             LogFile.standardOutput.write(Array("metrics: \(metricsEndpoint.url)/metrics\n".utf8))
@@ -379,6 +380,16 @@ final class Server: Sendable {
         return handles.withLock { $0.allSatisfy { now - $0.lastHeartbeat < 5000 } }
     }
 
+    /// The gauges only the process knows, refreshed every second by the watchdog (and once at start).
+    private func publishMetrics() {
+        guard let metrics else { return }
+        if let site = site.withLock({ $0 }) {
+            metrics.contentReloaded(.unchanged, generationNumber: site.generationNumber)
+        }
+        let certificates = tlsState.withLock { $0?.holder.current.certificates } ?? []
+        metrics.publish(certificates: certificates, loops: handles.withLock { $0 }, now: WallClock.now())
+    }
+
     private func watch() {
         var forced = false
         var lastFileCheck = MonotonicClock.now()
@@ -390,11 +401,7 @@ final class Server: Sendable {
             if forcedReload || now - lastFileCheck >= 1000 {
                 lastFileCheck = now
                 reloadIfNeeded(force: forcedReload)
-                if let metrics {
-                    let certificates = tlsState.withLock { $0?.holder.current.certificates } ?? []
-                    metrics.publish(
-                        certificates: certificates, loops: handles.withLock { $0 }, now: WallClock.now())
-                }
+                publishMetrics()
                 if let released = trimmer.check(now: now), released > 0 {
                     logger.debug("returned \(released / 1024) KiB of freed memory to the system")
                 }
