@@ -241,8 +241,20 @@ final class RawClient {
     /// Bytes received but not yet returned as a response.
     private var pending = Data()
 
-    init(port: Int, host: String = "127.0.0.1") throws {
+    /// Connects to `host:port`, from `source` (another loopback address such as 127.0.0.2) when given.
+    init(port: Int, host: String = "127.0.0.1", source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else { throw HarnessError("bind to \(source) failed: errno \(errno)") }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = UInt16(port).bigEndian
@@ -305,6 +317,16 @@ final class RawClient {
             data = Data(data.dropFirst(used))
         }
         return replies
+    }
+
+    /// True when the server has closed the connection (EOF or reset) within `timeout`; false when it is open,
+    /// with nothing to read. Does not consume data when the connection is open and silent.
+    func wasClosed(within timeout: Double) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, Int32(timeout * 1000)) == 1 else { return false }
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        return n == 0 || (n < 0 && errno == ECONNRESET)
     }
 
     /// True when the server closed the connection (read returns 0) within `timeout`.
