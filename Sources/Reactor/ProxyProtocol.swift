@@ -34,6 +34,9 @@ public enum ProxyProtocol {
         guard bytes.prefix(prefixCount).elementsEqual(v1Prefix.prefix(prefixCount)) else {
             return .invalid("malformed PROXY v1 header")
         }
+        if let lf = bytes.firstIndex(of: 0x0A), bytes.firstIndex(of: 0x0D).map({ $0 > lf }) ?? true {
+            return .invalid("PROXY v1 header not ended by CRLF")
+        }
         guard let cr = bytes.firstIndex(of: 0x0D) else {
             return bytes.count >= v1MaxLength ? .invalid("PROXY v1 header longer than 107 bytes") : .incomplete
         }
