@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(libssl-dev libsqlite3-dev zlib1g-dev nginx-light curl openssl shellcheck util-linux iproute2 procps python3
-    testssl.sh bsdextrautils libxml2-utils chromium libnghttp2-dev nghttp2-client python3-venv)
+    testssl.sh bsdextrautils libxml2-utils chromium libnghttp2-dev nghttp2-client python3-venv
+    prometheus)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,6 +16,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # `prometheus` is here for its promtool (deployments/monitoring checks); the daemon its package starts is not
+    # wanted on a test machine.
+    if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+        $sudo service prometheus stop >/dev/null 2>&1 || $sudo pkill -x prometheus || true
+    fi
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6.1 or later is needed)" >&2; exit 1; }
 

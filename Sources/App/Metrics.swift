@@ -82,7 +82,7 @@ final class ProcessMetrics: Sendable {
     func bootstrap() {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [HTTPMetricsNames.duration: Self.durationBuckets]
-        MetricsSystem.bootstrap(factory)
+        MetricsSystem.bootstrap(DescribedMetricsFactory(base: factory, registry: registry))
     }
 
     // MARK: - Events
@@ -180,4 +180,66 @@ struct MetricsResponder: Responder {
             headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"), ("Cache-Control", "no-store")],
             body: .bytes(Bytes(metrics.registry.emitToBuffer())))
     }
+}
+
+/// The swift-metrics backend: PrometheusMetricsFactory, but the metrics this server emits through swift-metrics
+/// get their `# HELP` line (swift-metrics has no help text; `promtool check metrics` asks for one). Names not
+/// listed here go to the plain factory.
+struct DescribedMetricsFactory: MetricsFactory {
+    let base: PrometheusMetricsFactory
+    let registry: PrometheusCollectorRegistry
+
+    static let help: [String: String] = [
+        "mywebsite_http_requests_total": "Responses by protocol (http/1.1, h2), route kind and status class.",
+        "mywebsite_http_response_body_bytes_total": "Response body bytes queued, by protocol (HEAD counts none).",
+        HTTPMetricsNames.duration:
+            "From the complete request head to the response handed to the socket (HTTP/1.1) or its stream closed (h2).",
+        "mywebsite_connections_open": "Open connections of a loop, refreshed every second.",
+        "mywebsite_connections_idle": "Keep-alive connections of a loop waiting for a request, refreshed every second.",
+        "mywebsite_http_rate_limited_total": "Requests answered 429 by --rate-limit.",
+        "mywebsite_accepts_total": "Connections accepted, by listener.",
+        "mywebsite_tls_handshakes_total": "TLS handshakes by result (ok, failed, timeout), protocol and cipher.",
+        "mywebsite_tls_resumptions_total": "TLS handshakes that resumed a session (ticket or cache), by protocol.",
+    ]
+
+    private func descriptor(_ label: String) -> MetricNameDescriptor? {
+        Self.help[label].map { MetricNameDescriptor(metricName: label, unitName: "", helpText: $0) }
+    }
+
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        guard let descriptor = descriptor(label) else { return base.makeCounter(label: label, dimensions: dimensions) }
+        return dimensions.isEmpty
+            ? registry.makeCounter(descriptor: descriptor)
+            : registry.makeCounter(descriptor: descriptor, labels: dimensions)
+    }
+
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        base.makeFloatingPointCounter(label: label, dimensions: dimensions)
+    }
+
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        guard !aggregate, let descriptor = descriptor(label) else {
+            return base.makeRecorder(label: label, dimensions: dimensions, aggregate: aggregate)
+        }
+        return dimensions.isEmpty
+            ? registry.makeGauge(descriptor: descriptor) : registry.makeGauge(descriptor: descriptor, labels: dimensions)
+    }
+
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        base.makeMeter(label: label, dimensions: dimensions)
+    }
+
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        guard let descriptor = descriptor(label) else { return base.makeTimer(label: label, dimensions: dimensions) }
+        let buckets = base.durationHistogramBuckets[label] ?? base.defaultDurationHistogramBuckets
+        return registry.makeDurationHistogram(descriptor: descriptor, labels: dimensions, buckets: buckets)
+    }
+
+    func destroyCounter(_ handler: any CounterHandler) { base.destroyCounter(handler) }
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {
+        base.destroyFloatingPointCounter(handler)
+    }
+    func destroyRecorder(_ handler: any RecorderHandler) { base.destroyRecorder(handler) }
+    func destroyMeter(_ handler: any MeterHandler) { base.destroyMeter(handler) }
+    func destroyTimer(_ handler: any TimerHandler) { base.destroyTimer(handler) }
 }
