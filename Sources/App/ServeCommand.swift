@@ -258,6 +258,8 @@ struct ServeSettings: Sendable {
         }
         limits = try LimitSettings(c.limits, directTLS: mode == .directTLS, resolver: r)
         http.rateLimiter = try limits.rateLimiter()
+        // Without a metrics listener nothing would read the counters: the engine keeps none (no clock reads).
+        http.countsRequests = limits.metricsPort != nil
         self.http = http
         if let metricsPort = limits.metricsPort, metricsPort != 0,
             metricsPort == (mode == .directTLS ? tls.httpsPort : port)

@@ -10,7 +10,9 @@ extension Server {
     func serveAccepted(fd: CInt, peer: SocketAddress, endpoint: Endpoint, http: HTTPServer, loop: EventLoop) {
         var slot: ConnectionLimiter.Slot?
         if let limiter = connectionLimiter {
-            switch limiter.open(for: peer.host) {
+            // Behind a proxy, its connections carry every client: only the total cap applies to them.
+            let fromProxy = settings.mode == .behindProxy && settings.http.trustedProxies.contains(peer.host)
+            switch limiter.open(for: peer.host, perClient: !fromProxy) {
             case .success(let taken):
                 slot = taken
             case .failure(let refusal):

@@ -21,7 +21,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var secureHeaders: [(name: String, value: String)] = []
     /// HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2), the requests one connection may have open.
     public var http2MaxConcurrentStreams = 100
-    /// Count requests, bytes, latency and connections (`HTTPMetrics`); off for the metrics listener itself.
+    /// Count requests, bytes, latency and connections (`HTTPMetrics`): on when something reads them (the
+    /// metrics listener), never for the metrics listener itself.
     public var countsRequests = true
     /// Requests per client and second (`--rate-limit`); nil: no limit.
     public var rateLimiter: RateLimiter?

@@ -25,6 +25,7 @@ import Testing
     @Test func twoHundredConnectionsFromOneAddressAreCappedWhileAnotherAddressIsServed() throws {
         let server = try ServerProcess([
             "--max-connections-per-ip", "50", "--limit-exempt", "none", "--metrics-port", "0", "--threads", "2",
+            "--trusted-proxies", "10.0.0.0/8",  // not loopback: a trusted proxy counts in the total cap only
         ])
         let (kept, refused) = try Self.open(200, to: server.port, from: "127.0.0.1")
         #expect(kept.count == 50)
@@ -49,6 +50,12 @@ import Testing
             let (again, refusedAgain) = try Self.open(released, to: server.port, from: "127.0.0.1")
             return again.count == released && refusedAgain == 0
         }
+    }
+
+    @Test func aTrustedProxysConnectionsCountInTheTotalOnly() throws {
+        let server = try ServerProcess(["--max-connections-per-ip", "5", "--limit-exempt", "none"])
+        let (kept, refused) = try Self.open(20, to: server.port, from: "127.0.0.1")
+        #expect(kept.count == 20 && refused == 0, "127.0.0.1 is a trusted proxy by default: nginx's connections")
     }
 
     @Test func theTotalCapRefusesConnectionsBeyondIt() throws {

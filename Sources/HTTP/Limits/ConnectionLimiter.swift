@@ -31,8 +31,9 @@ public final class ConnectionLimiter: Sendable {
         self.exempt = exempt
     }
 
-    /// Takes a slot for a connection from `client`, or says why not.
-    public func open(for client: SocketAddress.Host) -> Result<Slot, Refusal> {
+    /// Takes a slot for a connection from `client`, or says why not. `perClient: false` counts it in the total
+    /// only (a trusted proxy's connections carry many clients).
+    public func open(for client: SocketAddress.Host, perClient countsPerClient: Bool = true) -> Result<Slot, Refusal> {
         if let total {
             let now = open.add(1, ordering: .relaxed).newValue
             if now > total {
@@ -40,7 +41,9 @@ public final class ConnectionLimiter: Sendable {
                 return .failure(.total)
             }
         }
-        guard let perClient, !(exempt?.contains(client) ?? false) else { return .success(Slot(self, key: nil)) }
+        guard let perClient, countsPerClient, !(exempt?.contains(client) ?? false) else {
+            return .success(Slot(self, key: nil))
+        }
         let key = ClientKey(client)
         let admitted = counts.withLock { counts -> Bool in
             let current = counts[key, default: 0]
