@@ -221,8 +221,8 @@ struct DescribedMetricsFactory: MetricsFactory {
         guard !aggregate, let descriptor = descriptor(label) else {
             return base.makeRecorder(label: label, dimensions: dimensions, aggregate: aggregate)
         }
-        return dimensions.isEmpty
-            ? registry.makeGauge(descriptor: descriptor) : registry.makeGauge(descriptor: descriptor, labels: dimensions)
+        if dimensions.isEmpty { return registry.makeGauge(descriptor: descriptor) }
+        return registry.makeGauge(descriptor: descriptor, labels: dimensions)
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
