@@ -20,13 +20,15 @@ out="$scratch/fuzz"
 cd "$root"
 
 swift build --scratch-path "$scratch" --target Reactor
+swift build --scratch-path "$scratch" --target CoreMetrics  # HTTP counts through swift-metrics
 
 target="${FUZZ_TARGET:-request-parser}"
 mkdir -p "$out/$target/corpus" "$out/$target/artifacts"
 common=(-module-name HTTP -parse-as-library -O -wmo -g "-sanitize=fuzzer,address"
     -I "$deps/Modules"
     -Xcc -fmodule-map-file="$deps/CLinux.build/module.modulemap" -Xcc -I -Xcc Sources/CLinux/include)
-objects=("$deps"/Reactor.build/*.swift.o "$deps"/Logging.build/*.swift.o "$deps"/CLinux.build/*.c.o)
+objects=("$deps"/Reactor.build/*.swift.o "$deps"/Logging.build/*.swift.o "$deps"/CLinux.build/*.c.o
+    "$deps"/CoreMetrics.build/*.swift.o)
 case $target in
 request-parser)
     swiftc "${common[@]}" Fuzz/FuzzRequestParser.swift \

@@ -1,24 +1,6 @@
 import CoreMetrics
 import Reactor
 
-/// What a response was, for the request counters: the kinds of route a site has. The responder sets it
-/// (`Response.route`); anything it does not set counts as `other`.
-public enum RouteKind: Int, Sendable, CaseIterable {
-    case page, staticFile, search, feed, health, other
-
-    /// The `route` label value.
-    public var label: String {
-        switch self {
-        case .page: "page"
-        case .staticFile: "static"
-        case .search: "search"
-        case .feed: "feed"
-        case .health: "health"
-        case .other: "other"
-        }
-    }
-}
-
 /// Metric names a backend must know (the latency histogram's buckets are set per name).
 public enum HTTPMetricsNames {
     /// The request latency histogram.

@@ -37,6 +37,24 @@ public struct Status: Sendable, Hashable {
     public static let httpVersionNotSupported = Status(505, "HTTP Version Not Supported")
 }
 
+/// What a response was, for the request counters: the kinds of route a site has. The responder sets it
+/// (`Response.route`); anything it does not set counts as `other`.
+public enum RouteKind: Int, Sendable, CaseIterable {
+    case page, staticFile, search, feed, health, other
+
+    /// The `route` label value.
+    public var label: String {
+        switch self {
+        case .page: "page"
+        case .staticFile: "static"
+        case .search: "search"
+        case .feed: "feed"
+        case .health: "health"
+        case .other: "other"
+        }
+    }
+}
+
 /// A response to write. The connection adds `Date`, `Server`, `Content-Length` and `Connection`; everything
 /// else comes from here.
 public struct Response: Sendable {
