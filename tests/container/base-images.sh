@@ -15,6 +15,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 DEBIAN_IMAGE=docker.io/library/debian:bookworm-slim
 NGINX_IMAGE=docker.io/library/nginx:stable
+PROMETHEUS_IMAGE=localhost/mywebsite-ct-prometheus:latest  # compose.yml's PROMETHEUS_IMAGE, for the profile
 BUSYBOX_IMAGE=localhost/mywebsite-ct-busybox:latest
 # Downloaded .deb files are kept here between runs, outside the repository.
 CACHE="${MYWEBSITE_CT_CACHE:-/var/cache/mywebsite-container-tests}"
@@ -57,27 +58,29 @@ CFG
     log "made $DEBIAN_IMAGE ($(podman image inspect --format '{{.Size}}' "$DEBIAN_IMAGE") bytes)"
 }
 
-make_nginx() {
-    # Made again when its Dockerfile changes (the label records which one it was made from).
+# make_stand_in IMAGE DOCKERFILE WHAT: builds IMAGE from DOCKERFILE (on the debootstrapped Debian image), again
+# only when the Dockerfile changes (the label records which one it was made from).
+make_stand_in() {
+    local image="$1" dockerfile="$2" what="$3"
     local recipe
-    recipe="$(sha256sum <"$here/nginx.Dockerfile" | cut -c1-16)"
+    recipe="$(sha256sum <"$here/$dockerfile" | cut -c1-16)"
     local made_from
-    made_from="$(podman image inspect --format '{{index .Labels "io.github.mywebsite.recipe"}}' "$NGINX_IMAGE" \
+    made_from="$(podman image inspect --format '{{index .Labels "io.github.mywebsite.recipe"}}' "$image" \
         2>/dev/null || true)"
-    if have_image "$NGINX_IMAGE" && [ "$made_from" = "$recipe" ]; then
+    if have_image "$image" && [ "$made_from" = "$recipe" ]; then
         return 0
     fi
-    log "building the nginx stand-in from Debian's nginx-light"
+    log "building the $what stand-in from Debian's packages"
     local previous
-    previous="$(podman image inspect --format '{{.Id}}' "$NGINX_IMAGE" 2>/dev/null || true)"
+    previous="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
     # --layers=false: one image, no build steps kept as untagged images (it is made again only when it changes).
     podman build --pull=never --format docker --layers=false --label "$BASE_LABEL" \
         --label "io.github.mywebsite.recipe=$recipe" \
-        -t "$NGINX_IMAGE" -f "$here/nginx.Dockerfile" "$here" >"$CACHE/nginx-build.log" 2>&1 ||
-        { tail -20 "$CACHE/nginx-build.log" >&2; fail "building the nginx stand-in failed"; }
+        -t "$image" -f "$here/$dockerfile" "$here" >"$CACHE/$what-build.log" 2>&1 ||
+        { tail -20 "$CACHE/$what-build.log" >&2; fail "building the $what stand-in failed"; }
     # The image it replaces, now untagged (unless a container still uses it).
     [ -z "$previous" ] || podman rmi "$previous" >/dev/null 2>&1 || true
-    log "made $NGINX_IMAGE ($(podman image inspect --format '{{.Size}}' "$NGINX_IMAGE") bytes)"
+    log "made $image ($(podman image inspect --format '{{.Size}}' "$image") bytes)"
 }
 
 make_busybox() {
@@ -95,5 +98,6 @@ make_busybox() {
 
 mkdir -p "$CACHE"
 make_debian
-make_nginx
+make_stand_in "$NGINX_IMAGE" nginx.Dockerfile nginx
+make_stand_in "$PROMETHEUS_IMAGE" prometheus.Dockerfile prometheus
 make_busybox

@@ -96,6 +96,10 @@ remove_project() {
     if podman network exists "${project}_frontend" 2>/dev/null; then
         podman network rm -f "${project}_frontend" >/dev/null || true
     fi
+    local volume
+    for volume in prometheus-data grafana-data; do
+        podman volume rm -f "${project}_$volume" >/dev/null 2>&1 || true
+    done
 }
 # The images this run built, and the build steps they were made of that this run created: podman keeps each step
 # of a build as an untagged image. The steps of a stage form a chain of parents (a chain stops at a stage's start),
@@ -176,8 +180,8 @@ podman-compose version 2>/dev/null | tail -1
 
 # ---------------------------------------------------------------------------------------------------------------
 phase "lint: hadolint, yamllint, shellcheck, checkov"
-hadolint Dockerfile "$here/nginx.Dockerfile" "$here/swift-stub.Dockerfile"
-ok "hadolint: Dockerfile, tests/container/nginx.Dockerfile, swift-stub.Dockerfile"
+hadolint Dockerfile "$here/nginx.Dockerfile" "$here/swift-stub.Dockerfile" "$here/prometheus.Dockerfile"
+ok "hadolint: Dockerfile, tests/container/nginx.Dockerfile, swift-stub.Dockerfile, prometheus.Dockerfile"
 yamllint --strict -c "$here/yamllint.yml" compose.yml compose.direct-tls.yml
 ok "yamllint: compose.yml, compose.direct-tls.yml"
 shellcheck -x "$here"/*.sh
@@ -187,8 +191,9 @@ checkov_run() {
         { cat "$work/checkov.log" >&2; fail "checkov $*"; }
     grep -E 'Passed checks|Failed checks' "$work/checkov.log" | sed 's/^/    /'
 }
-checkov_run --framework dockerfile -f Dockerfile -f "$here/nginx.Dockerfile" -f "$here/swift-stub.Dockerfile"
-ok "checkov (dockerfile): Dockerfile, nginx.Dockerfile, swift-stub.Dockerfile"
+checkov_run --framework dockerfile -f Dockerfile -f "$here/nginx.Dockerfile" -f "$here/swift-stub.Dockerfile" \
+    -f "$here/prometheus.Dockerfile"
+ok "checkov (dockerfile): Dockerfile, nginx.Dockerfile, swift-stub.Dockerfile, prometheus.Dockerfile"
 # Checkov has no Compose framework: compose_checks.py holds this repository's checks of Compose services,
 # run on compose.yml and on compose.yml merged with the direct-tls override (what `up` would run).
 podman-compose -f compose.yml -f compose.direct-tls.yml config >"$work/compose.direct-tls.merged.yml" 2>/dev/null
@@ -454,7 +459,27 @@ done
 nginx_user="$(awk '/^Uid:/ { print $2 }' "/proc/$(podman inspect --format '{{.State.Pid}}' "$proxy")/status")"
 [ "$nginx_user" = 101 ] || fail "nginx runs as UID $nginx_user"
 ok "both containers: read-only root filesystem, no capabilities; nginx as UID 101"
-compose "$STACK" -f compose.yml down
+# The monitoring profile: Prometheus (a stand-in built from Debian's package, as the official image cannot be
+# pulled here) scrapes every replica's /metrics listener by its service name. Grafana's image cannot be made
+# offline: its provisioning is checked in tests/delivery/test_monitoring.py.
+export PROMETHEUS_IMAGE=localhost/mywebsite-ct-prometheus:latest
+compose "$STACK" -f compose.yml --profile monitoring up -d prometheus
+prometheus_api() {
+    quiet podman run --rm --network "${STACK}_frontend" "localhost/$PREFIX-busybox" \
+        busybox wget -q -O - "http://prometheus:9090/api/v1/$1"
+}
+scraped_up() { prometheus_api targets | grep -q '"health":"up"'; }
+wait_until 90 "Prometheus to scrape mywebsite:9464" scraped_up
+counted() { prometheus_api 'query?query=sum(mywebsite_http_requests_total)' | grep -q '"value":\[[0-9.]*,"[1-9]'; }
+wait_until 30 "Prometheus to hold the site's request counters" counted
+wait_until 60 "${STACK}_prometheus_1 healthy" is_healthy "${STACK}_prometheus_1"
+# /metrics is on its own port only: the site's port answers 404.
+if quiet podman run --rm --network "${STACK}_frontend" "localhost/$PREFIX-busybox" \
+    busybox wget -q -O /dev/null http://mywebsite:8080/metrics 2>/dev/null; then
+    fail "mywebsite:8080/metrics answers: metrics must stay on their own port"
+fi
+ok "monitoring profile: Prometheus scrapes mywebsite:9464 (target up, request counters stored); :8080/metrics is 404"
+compose "$STACK" -f compose.yml --profile monitoring down
 remove_project "$STACK"
 
 # ---------------------------------------------------------------------------------------------------------------
