@@ -21,7 +21,7 @@ public final class ConnectionLimiter: Sendable {
     /// Connections the process holds open at most; nil: no cap.
     public let total: Int?
     private let exempt: ExemptClients?
-    private let counts = Mutex<[ClientKey: Int]>([:])
+    private let counts = Locked<[ClientKey: Int]>([:])  // a pthread mutex: ThreadSanitizer sees it
     private let open = Atomic<Int>(0)
 
     /// Limits of `perClient` per address (none for `exempt` ones) and `total` in all.

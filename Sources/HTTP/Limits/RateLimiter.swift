@@ -1,10 +1,9 @@
 public import Reactor
-import Synchronization
 
 /// A request rate limit per client (nginx `limit_req`): a token bucket of `burst` tokens refilled at `rate`
 /// per second; a request takes one, and with none left it is answered 429 with `Retry-After`.
 ///
-/// Shared by every loop: the buckets sit in 16 shards, each behind its own mutex, so two loops rarely wait for
+/// Shared by every loop: the buckets sit in 16 shards, each behind its own lock (`Locked`: a pthread mutex, which ThreadSanitizer sees), so two loops rarely wait for
 /// each other. A shard holds at most `maxClientsPerShard` buckets; when full, buckets that have refilled
 /// completely (indistinguishable from new ones) are dropped, and if none has, the new client is admitted
 /// untracked rather than refused: under an address-spraying flood the limit fails open, never closed.
@@ -19,7 +18,7 @@ public final class RateLimiter: Sendable {
     private static let shardCount = 16
 
     final class Shard: Sendable {
-        let buckets = Mutex<[ClientKey: Bucket]>([:])
+        let buckets = Locked<[ClientKey: Bucket]>([:])
     }
 
     struct Bucket {
