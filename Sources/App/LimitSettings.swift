@@ -51,6 +51,8 @@ struct LimitSettings: Sendable {
     var rateLimitBurst: Int
     var exempt: [String]
     var proxyProtocol: Bool
+    /// The caps these settings ask for, shared by every loop; nil when there is none.
+    var connectionLimiter: ConnectionLimiter?
 
     init(_ o: LimitOptions, directTLS: Bool, resolver r: SettingResolver) throws(ConfigurationError) {
         metricsPort = try r.resolve(
@@ -89,6 +91,10 @@ struct LimitSettings: Sendable {
         proxyProtocol = try r.resolve(
             flag: "--proxy-protocol", flagValue: o.proxyProtocol, env: "PROXY_PROTOCOL", default: false,
             allowed: "on or off", parse: Parse.bool)
+        if maxConnectionsPerIP != nil || maxConnections != nil {
+            connectionLimiter = ConnectionLimiter(
+                perClient: maxConnectionsPerIP, total: maxConnections, exempt: try ExemptClients(cidrs: exempt))
+        }
     }
 
     private static func countOrOff(_ raw: String) -> Int?? {
@@ -100,13 +106,6 @@ struct LimitSettings: Sendable {
         var limit = rlimit()
         guard getrlimit(CInt(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < 1 << 40 else { return nil }
         return max(Int(limit.rlim_cur) - 128, 64)
-    }
-
-    /// The connection limiter these settings ask for, or nil when there is no cap at all.
-    func connectionLimiter() throws(ConfigurationError) -> ConnectionLimiter? {
-        guard maxConnectionsPerIP != nil || maxConnections != nil else { return nil }
-        return ConnectionLimiter(
-            perClient: maxConnectionsPerIP, total: maxConnections, exempt: try ExemptClients(cidrs: exempt))
     }
 
     /// The rate limiter these settings ask for, or nil.

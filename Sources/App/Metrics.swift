@@ -9,8 +9,8 @@ import TLS
 /// swift-metrics), the gauges only the process knows (content generation, reloads, certificate expiry, loop
 /// lag), and the `/metrics` responder of the separate metrics listener.
 ///
-/// Bound only when `--metrics-port` is set: otherwise swift-metrics keeps its no-op backend and counting costs
-/// one indirect call per event.
+/// Made only when `--metrics-port` is set. Otherwise the HTTP engine keeps no counters at all, and TLS handshakes
+/// count into swift-metrics' no-op backend.
 final class ProcessMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let generation: Prometheus.Gauge
@@ -40,42 +40,36 @@ final class ProcessMetrics: Sendable {
                 "mywebsite_content_last_reload_success",
                 "1 if the last content reload that loaded something succeeded, 0 if it was refused."))
         lastReloadSuccess.set(Double(1))
-        contentReloads = [
-            true: registry.makeCounter(
-                descriptor: describe("mywebsite_content_reloads_total", "Content reloads by result."),
-                labels: [("result", "ok")]),
-            false: registry.makeCounter(
-                descriptor: describe("mywebsite_content_reloads_total", "Content reloads by result."),
-                labels: [("result", "refused")]),
-        ]
-        tlsReloads = [
-            true: registry.makeCounter(
-                descriptor: describe("mywebsite_tls_reloads_total", "Certificate reloads by result."),
-                labels: [("result", "ok")]),
-            false: registry.makeCounter(
-                descriptor: describe("mywebsite_tls_reloads_total", "Certificate reloads by result."),
-                labels: [("result", "refused")]),
-        ]
+        contentReloads = Self.counters(
+            registry, "mywebsite_content_reloads_total", "Content reloads by result.", label: "result",
+            [(true, "ok"), (false, "refused")])
+        tlsReloads = Self.counters(
+            registry, "mywebsite_tls_reloads_total", "Certificate reloads by result.", label: "result",
+            [(true, "ok"), (false, "refused")])
         startTime = registry.makeGauge(
             descriptor: describe(
                 "mywebsite_process_start_time_seconds", "Start time of the process, seconds since the epoch."))
         startTime.set(Double(WallClock.now()))
-        refusals = [
-            .perClient: registry.makeCounter(
-                descriptor: describe(
-                    "mywebsite_connections_refused_total",
-                    "Connections closed at accept by --max-connections-per-ip or --max-connections."),
-                labels: [("reason", "per_ip")]),
-            .total: registry.makeCounter(
-                descriptor: describe(
-                    "mywebsite_connections_refused_total",
-                    "Connections closed at accept by --max-connections-per-ip or --max-connections."),
-                labels: [("reason", "total")]),
-        ]
+        refusals = Self.counters(
+            registry, "mywebsite_connections_refused_total",
+            "Connections closed at accept by --max-connections-per-ip or --max-connections.", label: "reason",
+            [(.perClient, "per_ip"), (.total, "total")])
         proxyFailures = registry.makeCounter(
             descriptor: describe(
                 "mywebsite_proxy_protocol_errors_total",
                 "Connections closed for a missing or malformed PROXY protocol header."))
+    }
+
+    /// One counter family with one series per `values` entry, keyed for the caller.
+    private static func counters<Key: Hashable>(
+        _ registry: PrometheusCollectorRegistry, _ name: String, _ help: String, label: String,
+        _ values: [(Key, String)]
+    ) -> [Key: Prometheus.Counter] {
+        var counters: [Key: Prometheus.Counter] = [:]
+        for (key, value) in values {
+            counters[key] = registry.makeCounter(descriptor: describe(name, help), labels: [(label, value)])
+        }
+        return counters
     }
 
     /// Makes swift-metrics count into `registry`. Once per process.
@@ -88,7 +82,7 @@ final class ProcessMetrics: Sendable {
     // MARK: - Events
 
     func contentReloaded(_ outcome: ReloadOutcome, generationNumber: Int) {
-        generation.set(Double(generationNumber))
+        contentGeneration(generationNumber)
         switch outcome {
         case .unchanged: break
         case .reloaded:
@@ -99,6 +93,8 @@ final class ProcessMetrics: Sendable {
             lastReloadSuccess.set(Double(0))
         }
     }
+
+    func contentGeneration(_ number: Int) { generation.set(Double(number)) }
 
     func certificatesReloaded(success: Bool) { tlsReloads[success]?.increment() }
 

@@ -46,7 +46,7 @@ final class Server: Sendable {
         self.settings = settings
         self.logger = logger
         self.logs = logs
-        connectionLimiter = (try? settings.limits.connectionLimiter()) ?? nil
+        connectionLimiter = settings.limits.connectionLimiter
         metrics = settings.limits.metricsPort == nil ? nil : ProcessMetrics()
     }
 
@@ -384,7 +384,7 @@ final class Server: Sendable {
     private func publishMetrics() {
         guard let metrics else { return }
         if let site = site.withLock({ $0 }) {
-            metrics.contentReloaded(.unchanged, generationNumber: site.generationNumber)
+            metrics.contentGeneration(site.generationNumber)
         }
         let certificates = tlsState.withLock { $0?.holder.current.certificates } ?? []
         metrics.publish(certificates: certificates, loops: handles.withLock { $0 }, now: WallClock.now())
