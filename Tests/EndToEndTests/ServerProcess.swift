@@ -184,8 +184,14 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     process.standardOutput = out
     process.standardError = err
     let collected = ServerProcess.CollectedOutput()
-    out.fileHandleForReading.readabilityHandler = { collected.append(out: $0.availableData) }
-    err.fileHandleForReading.readabilityHandler = { collected.append(err: $0.availableData) }
+    // One reader per pipe, each to the end of its stream, so the output keeps its order. (Readability handlers
+    // did not: one still running when the handlers were cleared appended its chunk after the final read, and a
+    // large output, such as a /metrics scrape, came back with its lines spliced out of order.)
+    let readers = DispatchGroup()
+    let outHandle = out.fileHandleForReading
+    let errHandle = err.fileHandleForReading
+    DispatchQueue.global().async(group: readers) { collected.append(out: outHandle.readDataToEndOfFile()) }
+    DispatchQueue.global().async(group: readers) { collected.append(err: errHandle.readDataToEndOfFile()) }
     try process.run()
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { usleep(10_000) }
@@ -194,11 +200,10 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
         throw HarnessError("\(executable) \(arguments) timed out")
     }
     process.waitUntilExit()
-    out.fileHandleForReading.readabilityHandler = nil
-    err.fileHandleForReading.readabilityHandler = nil
-    // Drain what the handlers did not see yet.
-    collected.append(out: out.fileHandleForReading.readDataToEndOfFile())
-    collected.append(err: err.fileHandleForReading.readDataToEndOfFile())
+    // Bounded: a child the command left running could hold the pipes open.
+    guard readers.wait(timeout: .now() + 10) == .success else {
+        throw HarnessError("\(executable) \(arguments): its output did not end within 10 s of its exit")
+    }
     return (process.terminationStatus, collected.out, collected.err)
 }
 
