@@ -1,9 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers (see ../shared/STYLE.md): App → Site, HTTP, TLS, Reactor; Site → HTTP, CSQLite;
-// HTTP → Reactor, CNGHTTP2 (HTTP/2 framing); TLS → Reactor, COpenSSL; Reactor → CLinux. HTTP and TLS count
-// through swift-metrics (CoreMetrics); App alone binds it to Prometheus and serves `/metrics`. CI builds with
+// Layers (see ../shared/STYLE.md): App → Site, HTTP, TLS, ACME, Reactor; ACME → Reactor, COpenSSL;
+// Site → HTTP, CSQLite; HTTP → Reactor, CNGHTTP2 (HTTP/2 framing); TLS → Reactor, COpenSSL; Reactor → CLinux.
+// HTTP and TLS count through swift-metrics (CoreMetrics); App alone binds it to Prometheus and serves `/metrics`. CI builds with
 // `--explicit-target-dependency-import-check error`, so an import not declared here fails the build.
 let package = Package(
     name: "mywebsite",
@@ -37,6 +37,11 @@ let package = Package(
             name: "HTTP",
             dependencies: ["Reactor", "CNGHTTP2", .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
+        // ACME (RFC 8555) client: JWS, CSR and its HTTPS client through OpenSSL (Sources/ACME/OpenSSL).
+        .target(
+            name: "ACME",
+            dependencies: ["Reactor", "COpenSSL", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Site",
             // Reactor for `Locked` only (a lock ThreadSanitizer sees): Site never touches a socket or a loop.
@@ -45,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "App",
             dependencies: [
-                "Site", "HTTP", "TLS", "Reactor",
+                "Site", "HTTP", "TLS", "Reactor", "ACME",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -67,6 +72,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "Reactor"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Reactor"]),
         .testTarget(name: "SiteTests", dependencies: ["Site", "HTTP"]),
+        .testTarget(name: "ACMETests", dependencies: ["ACME"]),
         .testTarget(name: "DataToolTests", dependencies: ["DataTool", "Site"]),
         // Starts the real `mywebsite` binary (built by `swift build` first: scripts/test.sh does both).
         .testTarget(name: "EndToEndTests"),

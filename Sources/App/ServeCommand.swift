@@ -115,6 +115,22 @@ struct ServeCommand: ParsableCommand {
     var requireCertificate = false
     @Flag(help: "Serve the site on --http-port too, instead of redirecting (internal checks only).")
     var httpServesSite = false
+    @Option(
+        help:
+            "Get and renew a certificate for this name by ACME (repeatable; the first names the files). Env: ACME_DOMAINS (comma-separated)."
+    )
+    var acmeDomain: [String] = []
+    @Option(
+        help:
+            "ACME directory URL. Env: ACME_DIRECTORY. Default: Let's Encrypt production (staging: https://acme-staging-v02.api.letsencrypt.org/directory)."
+    )
+    var acmeDirectory: String?
+    @Option(help: "Contact e-mail for the ACME account. Env: ACME_EMAIL.")
+    var acmeEmail: String?
+    @Option(help: "PEM file of CAs trusted for the ACME directory (a private CA). Env: ACME_CA_BUNDLE. Default: system.")
+    var acmeCaBundle: String?
+    @Option(help: "http-01 or tls-alpn-01. Env: ACME_CHALLENGE. Default: both (http-01 first when --http-port is on).")
+    var acmeChallenge: String?
     @OptionGroup(title: "Metrics, limits and PROXY protocol")
     var limits: LimitOptions
 

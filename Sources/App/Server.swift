@@ -1,3 +1,4 @@
+import ACME
 import CoreMetrics
 import Glibc
 import HTTP
@@ -23,6 +24,12 @@ final class Server: Sendable {
     private let tlsState = Locked<TLSState?>(nil)
     /// The site, for reloads from the watchdog thread.
     private let site = Locked<SiteService?>(nil)
+    /// The ACME client, when domains are named; started on its own thread once the listeners are up.
+    private let acme = Locked<CertificateRenewer?>(nil)
+    /// Pending HTTP-01 challenges, read by the plain listener's loops.
+    private let challengeTokens = ChallengeTokens()
+    /// Pending TLS-ALPN-01 challenges, read by the HTTPS handshakes.
+    private let alpnChallenges = ALPNChallenges()
 
     /// What direct-TLS reloads: the certificate files, the context holder every listener reads, the files'
     /// last signature, and when the ticket keys last rotated.
@@ -120,8 +127,17 @@ final class Server: Sendable {
             LogFile.standardOutput.write(Array("listening: \(endpoint.url)\n".utf8))
         }
         let watchdog = try? PosixThread.spawn(name: "watchdog") { [self] in self.watch() }
+        // One ACME thread per process, whatever the number of loops; it needs the listeners (challenges).
+        if let renewer = acme.withLock({ $0 }) {
+            do {
+                _ = try PosixThread.spawn(name: "acme") { renewer.run() }
+            } catch {
+                logger.error("cannot start the ACME thread, no certificate will be ordered: \(error)")
+            }
+        }
         for thread in threads { thread.join() }
         watchdog?.join()  // it returns once no loop runs
+        acme.withLock { $0?.stop() }
         logger.info("stopped")
         return 0
     }
@@ -137,11 +153,27 @@ final class Server: Sendable {
                     fds: fds, port: port, url: url("http", port), responder: router, http: settings.http, tls: nil)
             ]
         case .directTLS:
+            let stateDirectory = settings.configPath ?? settings.dataPath
+            let acme = settings.tls.acme.map { acme in
+                CertificateRenewer(
+                    options: ACMEOptions(
+                        domains: acme.domains, directoryURL: acme.directory, email: acme.email,
+                        caBundle: acme.caBundle, challengeTypes: acme.challenges,
+                        stateDirectory: stateDirectory + "/acme",
+                        renewAfterSeconds: ProcessEnvironment.all()["MYWEBSITE_ACME_RENEW_AFTER"].flatMap { Int64($0) }),
+                    responder: ListenerChallengeResponder(tokens: challengeTokens, alpn: alpnChallenges),
+                    logger: logger)
+            }
             let certificates = try CertificateSource(
-                settings: settings.tls, stateDirectory: settings.configPath ?? settings.dataPath, logger: logger)
+                settings: settings.tls, stateDirectory: stateDirectory,
+                acmePair: acme.map {
+                    .init(certificateChainPath: $0.files.certificatePath, privateKeyPath: $0.files.keyPath)
+                }, logger: logger)
             let holder: TLSContextHolder
             do {
-                holder = TLSContextHolder(try TLSContext(configuration: certificates.configuration))
+                holder = TLSContextHolder(
+                    try TLSContext(
+                        configuration: certificates.configuration, challenges: acme == nil ? nil : alpnChallenges))
             } catch {
                 throw ConfigurationError("direct-tls: \(error)")
             }
@@ -157,17 +189,20 @@ final class Server: Sendable {
             ]
             if let httpPort = settings.tls.httpPort {
                 let (plainFDs, plainPort) = try bind(port: httpPort)
-                let responder: any Responder =
+                let plain: any Responder =
                     settings.tls.httpServesSite
                     ? router
                     : HTTPSRedirector(
                         httpsPort: Int(port), fallbackHost: settings.host == "0.0.0.0" ? "localhost" : settings.host,
                         passThrough: ["/healthz": router])
+                let responder: any Responder =
+                    acme == nil ? plain : ACMEChallengeAnswerer(tokens: challengeTokens, next: plain)
                 endpoints.append(
                     Endpoint(
                         fds: plainFDs, port: plainPort, url: url("http", plainPort), responder: responder,
                         http: settings.http, tls: nil))
             }
+            if let acme { self.acme.withLock { $0 = acme } }
             return endpoints
         }
     }

@@ -21,6 +21,8 @@ struct TLSSettings: Sendable {
     var handshakeTimeout: Int64
     var requireCertificate: Bool
     var httpServesSite: Bool
+    /// nil: no ACME.
+    var acme: ACMESettings?
 
     init(_ c: ServeCommand, resolver r: SettingResolver) throws(ConfigurationError) {
         httpsPort = try r.resolve(
@@ -58,6 +60,7 @@ struct TLSSettings: Sendable {
         ) { Parse.seconds($0).flatMap { $0 > 0 ? $0 : nil } }
         requireCertificate = c.requireCertificate || Parse.bool(r.environment["REQUIRE_CERTIFICATE"] ?? "") == true
         httpServesSite = c.httpServesSite
+        acme = try ACMESettings(c, resolver: r, httpPortOn: httpPort != nil)
     }
 
     private static func list(_ value: String?) -> [String] {
@@ -67,7 +70,10 @@ struct TLSSettings: Sendable {
 
 /// The certificates direct-TLS serves, and how to reload them.
 final class CertificateSource: Sendable {
-    let configuration: TLSConfiguration
+    /// The configured (or self-signed) pairs; see `configuration` for what is served.
+    private let baseConfiguration: TLSConfiguration
+    /// The ACME key and chain, served first once they exist on disk.
+    let acmePair: TLSConfiguration.CertificateKeyPair?
     /// True when the certificate was generated because none was configured.
     let isSelfSigned: Bool
     /// Files whose change on disk triggers a reload.
@@ -75,13 +81,25 @@ final class CertificateSource: Sendable {
 
     /// Resolves the configured pairs (or the directory's), or generates a self-signed pair under
     /// `stateDirectory` when there is none and that is allowed.
-    init(settings: TLSSettings, stateDirectory: String, logger: Logger) throws(ConfigurationError) {
+    init(
+        settings: TLSSettings, stateDirectory: String, acmePair: TLSConfiguration.CertificateKeyPair? = nil,
+        logger: Logger
+    ) throws(ConfigurationError) {
         var pairs = settings.certificates
         if let dir = settings.certificateDirectory {
             pairs += try Self.pairs(inDirectory: dir)
         }
+        self.acmePair = acmePair
+        let acmeReady = acmePair.map { Self.loads($0) } ?? false
         var selfSigned = false
-        if pairs.isEmpty {
+        if pairs.isEmpty && acmePair != nil && settings.requireCertificate && !acmeReady {
+            throw ConfigurationError(
+                "direct-tls: --require-certificate and no ACME certificate stored yet under \(stateDirectory)/acme: "
+                    + "start once without --require-certificate (a self-signed certificate serves until issuance)")
+        }
+        if pairs.isEmpty && acmeReady {
+            // Only the ACME pair: `configuration` serves it, nothing to generate.
+        } else if pairs.isEmpty {
             guard !settings.requireCertificate else {
                 throw ConfigurationError(
                     "direct-tls: no certificate configured (--cert/--key, TLS_CERT/TLS_KEY or --cert-dir) "
@@ -90,12 +108,31 @@ final class CertificateSource: Sendable {
             pairs = [try Self.selfSigned(in: stateDirectory + "/tls", logger: logger)]
             selfSigned = true
         }
-        isSelfSigned = selfSigned
-        configuration = TLSConfiguration(
+        isSelfSigned = selfSigned && !acmeReady
+        baseConfiguration = TLSConfiguration(
             certificates: pairs, profile: settings.profile,
             applicationProtocols: settings.http2 ? ["h2", "http/1.1"] : ["http/1.1"],
             sessionResumption: settings.sessionResumption)
-        watchedFiles = pairs.flatMap { [$0.certificateChainPath, $0.privateKeyPath] }
+        watchedFiles = (pairs + (acmePair.map { [$0] } ?? [])).flatMap { [$0.certificateChainPath, $0.privateKeyPath] }
+    }
+
+    /// What to serve now: the ACME pair first when it loads (issued, not expired), then the configured pairs;
+    /// the self-signed fallback only while there is no ACME certificate.
+    var configuration: TLSConfiguration {
+        guard let acmePair, Self.loads(acmePair) else { return baseConfiguration }
+        var configuration = baseConfiguration
+        configuration.certificates = [acmePair] + (isSelfSignedFallback ? [] : baseConfiguration.certificates)
+        return configuration
+    }
+
+    /// True when the base pairs are only the generated self-signed one.
+    private var isSelfSignedFallback: Bool {
+        baseConfiguration.certificates.count == 1
+            && baseConfiguration.certificates[0].certificateChainPath.hasSuffix("/self-signed.crt")
+    }
+
+    private static func loads(_ pair: TLSConfiguration.CertificateKeyPair) -> Bool {
+        (try? TLSContext(configuration: TLSConfiguration(certificates: [pair]))) != nil
     }
 
     /// `NAME.crt` + `NAME.key` pairs in `directory`, `default` first, then by name.

@@ -19,10 +19,12 @@ public final class TLSContextHolder: Sendable {
         self.context.withLock { $0 = context }
     }
 
-    /// Builds a context from `configuration` with the current ticket keys (so tickets stay valid) and makes
+    /// Builds a context from `configuration` with the current ticket keys (so tickets stay valid) and ACME
+    /// challenges, and makes
     /// it current. On error nothing changes and the error names the file or setting at fault.
     public func reload(_ configuration: TLSConfiguration) throws(TLSError) {
-        let fresh = try TLSContext(configuration: configuration, ticketKeys: current.ticketKeys)
+        let old = current
+        let fresh = try TLSContext(configuration: configuration, ticketKeys: old.ticketKeys, challenges: old.challenges)
         replace(with: fresh)
     }
 

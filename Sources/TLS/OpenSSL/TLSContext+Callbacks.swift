@@ -12,6 +12,10 @@ extension TLSContext {
             // The callback belongs to each SSL_CTX: after SSL_set_SSL_CTX the new one's is used.
             for context in contexts { SSL_CTX_set_alpn_select_cb(context.pointer, alpnSelectCallback, argument) }
         }
+        if challenges != nil {
+            // Runs before SNI and ALPN: the only point where both the offered names and protocols are visible.
+            SSL_CTX_set_client_hello_cb(contexts[0].pointer, acmeClientHelloCallback, argument)
+        }
         if contexts.count > 1 {
             copenssl_ctx_set_servername_callback(contexts[0].pointer, serverNameCallback)
             copenssl_ctx_set_servername_arg(contexts[0].pointer, argument)
@@ -65,6 +69,8 @@ private let serverNameCallback: ServerNameSelect = { ssl, _, argument in
         return SSL_TLSEXT_ERR_OK
     }
     let context = Unmanaged<TLSContext>.fromOpaque(argument).takeUnretainedValue()
+    // Already moved to a TLS-ALPN-01 challenge context by the client-hello callback: leave it there.
+    guard SSL_get_SSL_CTX(ssl) == context.contexts[0].pointer else { return SSL_TLSEXT_ERR_OK }
     let index = context.identityIndex(forServerName: String(cString: name))
     if index != 0 { SSL_set_SSL_CTX(ssl, context.contexts[index].pointer) }
     return SSL_TLSEXT_ERR_OK

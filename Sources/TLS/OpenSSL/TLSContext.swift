@@ -43,12 +43,15 @@ public final class TLSContext: @unchecked Sendable {
     public let identities: [[String]]
     /// Each certificate loaded: its names and when it expires (metrics). Set once, by the initializer.
     public private(set) var certificates: [CertificateSummary] = []
+    /// TLS-ALPN-01 challenges answered on this context's connections (nil: none, no client-hello callback).
+    public let challenges: ALPNChallenges?
 
     init(
         isServer: Bool, contexts: [OwnedSSLContext], identities: [[String]], applicationProtocols: [String],
-        ticketKeys: TicketKeyRing
+        ticketKeys: TicketKeyRing, challenges: ALPNChallenges? = nil
     ) {
         self.isServer = isServer
+        self.challenges = challenges
         self.contexts = contexts
         self.identities = identities
         self.ticketKeys = ticketKeys
@@ -79,9 +82,11 @@ public final class TLSContext: @unchecked Sendable {
     /// Throws a `TLSError` naming the file for an unreadable or unparsable certificate or key, a key that is
     /// not its certificate's, a certificate that is expired or not yet valid, and names a setting OpenSSL
     /// refused. `ticketKeys` should be the ring of the context this one replaces, so tickets survive reloads.
-    public convenience init(configuration: TLSConfiguration, ticketKeys: TicketKeyRing = TicketKeyRing())
-        throws(TLSError)
-    {
+    /// `challenges`, when given, are answered to clients offering ALPN `acme-tls/1` (RFC 8737).
+    public convenience init(
+        configuration: TLSConfiguration, ticketKeys: TicketKeyRing = TicketKeyRing(),
+        challenges: ALPNChallenges? = nil
+    ) throws(TLSError) {
         guard !configuration.certificates.isEmpty else {
             throw TLSError(.configuration, context: "TLS configuration", reasons: ["no certificate configured"])
         }
@@ -113,7 +118,7 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.init(
             isServer: true, contexts: contexts, identities: groups.map { $0[0].names },
-            applicationProtocols: configuration.applicationProtocols, ticketKeys: ticketKeys)
+            applicationProtocols: configuration.applicationProtocols, ticketKeys: ticketKeys, challenges: challenges)
         certificates = leaves.map { CertificateSummary(names: $0.names, notAfter: $0.notAfter) }
         installServerCallbacks()
     }

@@ -1,0 +1,108 @@
+import Glibc
+import Logging
+import Reactor
+
+/// What the renewer orders and from whom.
+public struct ACMEOptions: Sendable {
+    public var domains: [String]
+    public var directoryURL: String
+    public var email: String?
+    public var caBundle: String?
+    /// Challenge types we answer, preferred first (`http-01` needs the plain port).
+    public var challengeTypes: [String]
+    /// `CONFIG_PATH/acme`.
+    public var stateDirectory: String
+    /// Test hook: renew once the certificate is this many seconds old (pebble 2.4 issues five-year
+    /// certificates and has no validity setting).
+    public var renewAfterSeconds: Int64?
+
+    public init(
+        domains: [String], directoryURL: String, email: String?, caBundle: String?, challengeTypes: [String],
+        stateDirectory: String, renewAfterSeconds: Int64? = nil
+    ) {
+        self.domains = domains
+        self.directoryURL = directoryURL
+        self.email = email
+        self.caBundle = caBundle
+        self.challengeTypes = challengeTypes
+        self.stateDirectory = stateDirectory
+        self.renewAfterSeconds = renewAfterSeconds
+    }
+}
+
+/// The one ACME thread of the process: orders when there is no certificate for the names, renews on the
+/// schedule, and writes the files that the server's certificate watcher hot-reloads. A failure is one log
+/// line naming the domains and the CA's problem; the certificate on disk (if any) keeps serving.
+public final class CertificateRenewer: Sendable {
+    public let options: ACMEOptions
+    public let files: CertificateFiles
+    private let responder: any ChallengeResponder
+    private let logger: Logger
+    private let stopped = Locked(false)
+
+    public init(options: ACMEOptions, responder: any ChallengeResponder, logger: Logger) {
+        self.options = options
+        files = CertificateFiles(directory: options.stateDirectory, domains: options.domains)
+        self.responder = responder
+        self.logger = logger
+    }
+
+    /// Asks `run` to return at its next wake-up.
+    public func stop() { stopped.withLock { $0 = true } }
+
+    /// Runs until `stop`. Call on a thread of its own.
+    public func run() {
+        var schedule = RenewalSchedule(jitter: Double(UInt32.random(in: 0..<1000)) / 1000)
+        var client: ACMEClient?
+        var nextAttempt: Int64 = 0
+        var retrying = false
+        let names = options.domains.map { $0.lowercased() }.sorted()
+        while !stopped.withLock({ $0 }) {
+            let now = Int64(time(nil))
+            if !retrying {
+                nextAttempt = now
+                if let stored = files.storedCertificate(), stored.names == names, stored.notAfter > now {
+                    nextAttempt = schedule.renewalTime(notBefore: stored.notBefore, notAfter: stored.notAfter)
+                    if let after = options.renewAfterSeconds { nextAttempt = stored.notBefore + after }
+                }
+            }
+            if now < nextAttempt {
+                sleep(1)
+                continue
+            }
+            let domains = options.domains.joined(separator: ",")
+            do {
+                let started = MonotonicClock.now()
+                if client == nil {
+                    let http = try HTTPSClient(caBundle: options.caBundle)
+                    client = ACMEClient(
+                        directoryURL: options.directoryURL, http: http, accountKey: try files.accountKey(),
+                        logger: logger)
+                }
+                let key = try ACMEKey.generate()
+                let chain = try client!.order(
+                    domains: options.domains, certificateKey: key, email: options.email,
+                    types: options.challengeTypes, responder: responder)
+                try files.store(key: key, chain: chain)
+                let info = try CertificateInfo(pem: chain)
+                schedule.succeeded()
+                retrying = false
+                logger.notice(
+                    "ACME: certificate issued for \(domains)",
+                    metadata: [
+                        "serial": "\(info.serial)", "ms": "\(MonotonicClock.now() - started)",
+                        "cert": "\(files.certificatePath)",
+                    ])
+            } catch {
+                let next = schedule.failed(now: now, retryAfter: error.retryAfter, rateLimited: error.isRateLimited)
+                nextAttempt = next
+                retrying = true
+                // A client that failed may hold a stale nonce or account: start clean next time.
+                client = nil
+                logger.error(
+                    "ACME: ordering a certificate for \(domains) failed (attempt \(schedule.failures), next in \(next - now) s); the current certificate keeps serving: \(error)"
+                )
+            }
+        }
+    }
+}

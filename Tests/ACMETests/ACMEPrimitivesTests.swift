@@ -1,0 +1,83 @@
+import ACME
+import Testing
+
+@Test(arguments: [
+    ("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("\u{FB}\u{FF}", "w7vDvw"),
+])
+func base64URLEncodesWithoutPadding(input: String, expected: String) {
+    #expect(Base64URL.encode(input) == expected)
+}
+
+@Test func base64URLUsesTheURLAlphabet() {
+    #expect(Base64URL.encode([0xFB, 0xFF, 0xBF]) == "-_-_")
+}
+
+@Test func parsesAnACMEOrder() throws {
+    let text = """
+        {"status": "pending", "expires": "2026-01-01T00:00:00Z",
+         "identifiers": [{"type": "dns", "value": "a.test"}], "n": -1.5e2, "ok": true, "none": null,
+         "authorizations": ["https://ca/authz/1"], "finalize": "https://ca/finalize/1", "s": "a\\"\\u00e9\\ud83d\\ude00"}
+        """
+    let json = try #require(JSON.parse(Array(text.utf8)))
+    #expect(json["status"]?.string == "pending")
+    #expect(json["identifiers"]?.array.first?["value"]?.string == "a.test")
+    #expect(json["authorizations"]?.array.compactMap(\.string) == ["https://ca/authz/1"])
+    #expect(json["n"] == .number(-150))
+    #expect(json["ok"] == .bool(true))
+    #expect(json["none"] == .null)
+    #expect(json["s"]?.string == "a\"é😀")
+}
+
+@Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "\"open", "tru", "{\"a\":1} x", String(repeating: "[", count: 100)])
+func refusesMalformedJSON(text: String) {
+    #expect(JSON.parse(Array(text.utf8)) == nil)
+}
+
+@Test func serialisesMembersInOrderAndEscapes() {
+    let value = JSON.object([("b", .number(1)), ("a", .array([.string("x\n\"y"), .bool(false), .null]))])
+    #expect(value.text == #"{"b":1,"a":["x\n\"y",false,null]}"#)
+}
+
+@Test func thumbprintIsTheRFC7638DigestOfTheOrderedJWK() throws {
+    let key = try ACMEKey.generate()
+    let jwk = try key.jwk()
+    #expect(jwk.text.hasPrefix(#"{"crv":"P-256","kty":"EC","x":""#))
+    #expect(try key.thumbprint() == Base64URL.encode(Digest.sha256(Array(jwk.text.utf8))))
+    // The key survives a PEM round trip.
+    #expect(try ACMEKey(pem: key.pem()).thumbprint() == key.thumbprint())
+}
+
+@Test func es256SignaturesAreSixtyFourBytesAndDiffer() throws {
+    let key = try ACMEKey.generate()
+    let a = try key.signES256(Array("message".utf8))
+    let b = try key.signES256(Array("message".utf8))
+    #expect(a.count == 64 && b.count == 64)
+    #expect(a != b)  // ECDSA is randomised
+}
+
+@Test func certificateRequestIsDER() throws {
+    let der = try CertificateRequest.der(domains: ["a.test", "b.test"], key: ACMEKey.generate())
+    #expect(der.first == 0x30)  // SEQUENCE
+    #expect(der.count > 200)
+}
+
+@Test func renewsAtTwoThirdsWithJitterBelow() {
+    let early = RenewalSchedule(jitter: 0.999)
+    let late = RenewalSchedule(jitter: 0)
+    #expect(late.renewalTime(notBefore: 0, notAfter: 90 * 86400) == 60 * 86400)
+    let jittered = early.renewalTime(notBefore: 0, notAfter: 90 * 86400)
+    #expect(jittered < 60 * 86400 && jittered > 57 * 86400)
+    #expect(late.renewalTime(notBefore: 0, notAfter: 100, window: 40...60) == 40)
+}
+
+@Test func backsOffExponentiallyAndHonoursTheCA() {
+    var schedule = RenewalSchedule(jitter: 0)
+    #expect(schedule.failed(now: 1000, retryAfter: nil, rateLimited: false) == 1010)
+    #expect(schedule.failed(now: 1000, retryAfter: nil, rateLimited: false) == 1020)
+    #expect(schedule.failed(now: 1000, retryAfter: 500, rateLimited: false) == 1500)
+    #expect(schedule.failed(now: 1000, retryAfter: nil, rateLimited: true) == 4600)
+    for _ in 0..<20 { _ = schedule.failed(now: 0, retryAfter: nil, rateLimited: false) }
+    #expect(schedule.failed(now: 0, retryAfter: nil, rateLimited: false) == 6 * 3600)
+    schedule.succeeded()
+    #expect(schedule.failures == 0)
+}
