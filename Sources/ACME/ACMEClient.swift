@@ -120,7 +120,8 @@ public final class ACMEClient {
             let token = challenge["token"]?.string, let challengeURL = challenge["url"]?.string
         else {
             throw ACMEError.unexpected(
-                "\(domain): none of the challenges offered (\(offered.compactMap { $0["type"]?.string })) is one of \(types)")
+                "\(domain): none of the challenges offered (\(offered.compactMap { $0["type"]?.string })) is one of \(types)"
+            )
         }
         let pending = PendingChallenge(
             type: type, domain: domain, token: token, keyAuthorization: token + "." + (try accountKey.thumbprint()))

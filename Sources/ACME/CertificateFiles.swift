@@ -38,6 +38,22 @@ public struct CertificateFiles: Sendable {
         try write(chain, to: certificatePath)
     }
 
+    public var lockPath: String { directory + "/order.lock" }
+
+    /// Takes the ordering lock (`flock` on `order.lock`), so one process per host orders for these files
+    /// however many run on the same `CONFIG_PATH`. nil when another process holds it; the lock goes with
+    /// the descriptor, so a process that dies releases it.
+    public func lockOrdering() throws(ACMEError) -> OrderingLock? {
+        try makeDirectory()
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ACMEError.storage("open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        return OrderingLock(fd: fd)
+    }
+
     /// Creates the directory (0700) and its parents.
     public func makeDirectory() throws(ACMEError) {
         var current = directory.hasPrefix("/") ? "" : "."
@@ -91,6 +107,12 @@ public struct CertificateFiles: Sendable {
         }
         return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// The held ordering lock; `release` gives it back.
+public struct OrderingLock: Sendable {
+    let fd: Int32
+    public func release() { close(fd) }
 }
 
 extension String {

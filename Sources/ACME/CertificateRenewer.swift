@@ -12,13 +12,10 @@ public struct ACMEOptions: Sendable {
     public var challengeTypes: [String]
     /// `CONFIG_PATH/acme`.
     public var stateDirectory: String
-    /// Test hook: renew once the certificate is this many seconds old (pebble 2.4 issues five-year
-    /// certificates and has no validity setting).
-    public var renewAfterSeconds: Int64?
 
     public init(
         domains: [String], directoryURL: String, email: String?, caBundle: String?, challengeTypes: [String],
-        stateDirectory: String, renewAfterSeconds: Int64? = nil
+        stateDirectory: String
     ) {
         self.domains = domains
         self.directoryURL = directoryURL
@@ -26,7 +23,6 @@ public struct ACMEOptions: Sendable {
         self.caBundle = caBundle
         self.challengeTypes = challengeTypes
         self.stateDirectory = stateDirectory
-        self.renewAfterSeconds = renewAfterSeconds
     }
 }
 
@@ -53,9 +49,9 @@ public final class CertificateRenewer: Sendable {
     /// Runs until `stop`. Call on a thread of its own.
     public func run() {
         var schedule = RenewalSchedule(jitter: Double(UInt32.random(in: 0..<1000)) / 1000)
-        var client: ACMEClient?
         var nextAttempt: Int64 = 0
         var retrying = false
+        var waitingForOther = false
         let names = options.domains.map { $0.lowercased() }.sorted()
         while !stopped.withLock({ $0 }) {
             let now = Int64(time(nil))
@@ -63,7 +59,6 @@ public final class CertificateRenewer: Sendable {
                 nextAttempt = now
                 if let stored = files.storedCertificate(), stored.names == names, stored.notAfter > now {
                     nextAttempt = schedule.renewalTime(notBefore: stored.notBefore, notAfter: stored.notAfter)
-                    if let after = options.renewAfterSeconds { nextAttempt = stored.notBefore + after }
                 }
             }
             if now < nextAttempt {
@@ -71,16 +66,40 @@ public final class CertificateRenewer: Sendable {
                 continue
             }
             let domains = options.domains.joined(separator: ",")
+            let lock: OrderingLock
+            do {
+                guard let held = try files.lockOrdering() else {
+                    // Another process on this CONFIG_PATH orders; its files reach us through the reload.
+                    if !waitingForOther {
+                        logger.info(
+                            "ACME: another process orders for \(domains) (\(files.lockPath) is held); using its certificate"
+                        )
+                        waitingForOther = true
+                    }
+                    sleep(5)
+                    continue
+                }
+                lock = held
+            } catch {
+                lock = OrderingLock(fd: -1)
+                logger.error("ACME: \(error); ordering without the lock")
+            }
+            defer { lock.release() }
+            waitingForOther = false
+            if !retrying, let stored = files.storedCertificate(), stored.names == names,
+                now < schedule.renewalTime(notBefore: stored.notBefore, notAfter: stored.notAfter)
+            {
+                continue  // written by the process that held the lock
+            }
             do {
                 let started = MonotonicClock.now()
-                if client == nil {
-                    let http = try HTTPSClient(caBundle: options.caBundle)
-                    client = ACMEClient(
-                        directoryURL: options.directoryURL, http: http, accountKey: try files.accountKey(),
-                        logger: logger)
-                }
+                // A client per order: the directory and the account (newAccount finds it by its key) are
+                // looked up afresh, so a CA that moved its endpoints or forgot the account is met again.
+                let client = ACMEClient(
+                    directoryURL: options.directoryURL, http: try HTTPSClient(caBundle: options.caBundle),
+                    accountKey: try files.accountKey(), logger: logger)
                 let key = try ACMEKey.generate()
-                let chain = try client!.order(
+                let chain = try client.order(
                     domains: options.domains, certificateKey: key, email: options.email,
                     types: options.challengeTypes, responder: responder)
                 try files.store(key: key, chain: chain)
@@ -97,8 +116,6 @@ public final class CertificateRenewer: Sendable {
                 let next = schedule.failed(now: now, retryAfter: error.retryAfter, rateLimited: error.isRateLimited)
                 nextAttempt = next
                 retrying = true
-                // A client that failed may hold a stale nonce or account: start clean next time.
-                client = nil
                 logger.error(
                     "ACME: ordering a certificate for \(domains) failed (attempt \(schedule.failures), next in \(next - now) s); the current certificate keeps serving: \(error)"
                 )

@@ -127,7 +127,8 @@ struct ServeCommand: ParsableCommand {
     var acmeDirectory: String?
     @Option(help: "Contact e-mail for the ACME account. Env: ACME_EMAIL.")
     var acmeEmail: String?
-    @Option(help: "PEM file of CAs trusted for the ACME directory (a private CA). Env: ACME_CA_BUNDLE. Default: system.")
+    @Option(
+        help: "PEM file of CAs trusted for the ACME directory (a private CA). Env: ACME_CA_BUNDLE. Default: system.")
     var acmeCaBundle: String?
     @Option(help: "http-01 or tls-alpn-01. Env: ACME_CHALLENGE. Default: both (http-01 first when --http-port is on).")
     var acmeChallenge: String?

@@ -159,8 +159,7 @@ final class Server: Sendable {
                     options: ACMEOptions(
                         domains: acme.domains, directoryURL: acme.directory, email: acme.email,
                         caBundle: acme.caBundle, challengeTypes: acme.challenges,
-                        stateDirectory: stateDirectory + "/acme",
-                        renewAfterSeconds: ProcessEnvironment.all()["MYWEBSITE_ACME_RENEW_AFTER"].flatMap { Int64($0) }),
+                        stateDirectory: stateDirectory + "/acme"),
                     responder: ListenerChallengeResponder(tokens: challengeTokens, alpn: alpnChallenges),
                     logger: logger)
             }

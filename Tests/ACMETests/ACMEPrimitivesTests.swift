@@ -1,4 +1,5 @@
 import ACME
+import Foundation
 import Testing
 
 @Test(arguments: [
@@ -80,4 +81,16 @@ func refusesMalformedJSON(text: String) {
     #expect(schedule.failed(now: 0, retryAfter: nil, rateLimited: false) == 6 * 3600)
     schedule.succeeded()
     #expect(schedule.failures == 0)
+}
+
+@Test func oneHolderOfTheOrderingLockAtATime() throws {
+    let directory = "/tmp/mywebsite-acme-lock-\(getpid())"
+    defer { _ = try? FileManager.default.removeItem(atPath: directory) }
+    let files = CertificateFiles(directory: directory + "/acme", domains: ["a.test"])
+    let held = try #require(try files.lockOrdering())
+    // flock belongs to the open file: a second open, as another process would make, is refused.
+    #expect(try files.lockOrdering() == nil)
+    held.release()
+    let again = try #require(try files.lockOrdering(), "released, the lock can be taken again")
+    again.release()
 }

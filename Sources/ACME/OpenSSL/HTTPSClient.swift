@@ -120,7 +120,8 @@ public final class HTTPSClient: @unchecked Sendable {
     /// Status line, headers, and (unless `bodyless`: the answer to HEAD) a body framed by Content-Length, chunked coding, or the close.
     static func parse(_ bytes: [UInt8], bodyless: Bool = false) -> HTTPSResponse? {
         guard let end = find([13, 10, 13, 10], in: bytes, from: 0) else { return nil }
-        let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: bytes[..<end], as: UTF8.self).split(
+            separator: "\r\n", omittingEmptySubsequences: false)
         guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1."),
             let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "")
         else { return nil }

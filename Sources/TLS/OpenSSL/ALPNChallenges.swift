@@ -143,7 +143,8 @@ let acmeClientHelloCallback:
         var sni: UnsafePointer<UInt8>?
         var sniLength = 0
         guard let challenges,
-            SSL_client_hello_get0_ext(ssl, UInt32(TLSEXT_TYPE_application_layer_protocol_negotiation), &alpn, &alpnLength)
+            SSL_client_hello_get0_ext(
+                ssl, UInt32(TLSEXT_TYPE_application_layer_protocol_negotiation), &alpn, &alpnLength)
                 == 1, let alpn, alpnLength > 2,
             SSL_client_hello_get0_ext(ssl, UInt32(TLSEXT_TYPE_server_name), &sni, &sniLength) == 1, let sni
         else { return SSL_CLIENT_HELLO_SUCCESS }
