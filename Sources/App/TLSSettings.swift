@@ -92,13 +92,15 @@ final class CertificateSource: Sendable {
         self.acmePair = acmePair
         let acmeReady = acmePair.map { Self.loads($0) } ?? false
         var selfSigned = false
-        if pairs.isEmpty && acmePair != nil && settings.requireCertificate && !acmeReady {
-            throw ConfigurationError(
-                "direct-tls: --require-certificate and no ACME certificate stored yet under \(stateDirectory)/acme: "
-                    + "start once without --require-certificate (a self-signed certificate serves until issuance)")
-        }
-        if pairs.isEmpty && acmeReady {
-            // Only the ACME pair: `configuration` serves it, nothing to generate.
+        if pairs.isEmpty && acmePair != nil && (acmeReady || settings.requireCertificate) {
+            // The ACME pair alone: `configuration` serves it once it is on disk. Until then, with
+            // --require-certificate, handshakes fail (acme-tls/1 ones excepted) rather than meet a
+            // self-signed certificate.
+            if !acmeReady {
+                logger.warning(
+                    "direct-tls: no ACME certificate yet; handshakes fail until one is issued (--require-certificate)",
+                    metadata: ["dir": "\(stateDirectory)/acme"])
+            }
         } else if pairs.isEmpty {
             guard !settings.requireCertificate else {
                 throw ConfigurationError(

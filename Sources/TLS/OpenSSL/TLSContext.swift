@@ -87,7 +87,9 @@ public final class TLSContext: @unchecked Sendable {
         configuration: TLSConfiguration, ticketKeys: TicketKeyRing = TicketKeyRing(),
         challenges: ALPNChallenges? = nil
     ) throws(TLSError) {
-        guard !configuration.certificates.isEmpty else {
+        // No certificate is allowed only while ACME has none yet: such a context completes acme-tls/1
+        // handshakes (their certificate comes from `challenges`) and fails every other.
+        guard !configuration.certificates.isEmpty || challenges != nil else {
             throw TLSError(.configuration, context: "TLS configuration", reasons: ["no certificate configured"])
         }
         try Self.validate(applicationProtocols: configuration.applicationProtocols)
@@ -112,12 +114,13 @@ public final class TLSContext: @unchecked Sendable {
                 groups.append([leaf])
             }
         }
+        if groups.isEmpty { groups = [[]] }
         var contexts: [OwnedSSLContext] = []
         for group in groups {
             contexts.append(try Self.makeServerContext(configuration, certificates: group, ticketKeys: ticketKeys))
         }
         self.init(
-            isServer: true, contexts: contexts, identities: groups.map { $0[0].names },
+            isServer: true, contexts: contexts, identities: groups.map { $0.first?.names ?? [] },
             applicationProtocols: configuration.applicationProtocols, ticketKeys: ticketKeys, challenges: challenges)
         certificates = leaves.map { CertificateSummary(names: $0.names, notAfter: $0.notAfter) }
         installServerCallbacks()
