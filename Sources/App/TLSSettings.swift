@@ -89,6 +89,19 @@ final class CertificateSource: Sendable {
         if let dir = settings.certificateDirectory {
             pairs += try Self.pairs(inDirectory: dir)
         }
+        if acmePair != nil {
+            // With ACME the configured pairs are a fallback: one whose files are not there (a deployment's
+            // template naming files it never received) is left out rather than stopping the server.
+            let absent = pairs.filter {
+                access($0.certificateChainPath, R_OK) != 0 || access($0.privateKeyPath, R_OK) != 0
+            }
+            for pair in absent {
+                logger.warning(
+                    "direct-tls: \(pair.certificateChainPath) or its key is not readable; ACME provides the certificate"
+                )
+            }
+            pairs.removeAll { pair in absent.contains { $0.certificateChainPath == pair.certificateChainPath } }
+        }
         self.acmePair = acmePair
         let acmeReady = acmePair.map { Self.loads($0) } ?? false
         var selfSigned = false

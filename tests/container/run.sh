@@ -97,7 +97,7 @@ remove_project() {
         podman network rm -f "${project}_frontend" >/dev/null || true
     fi
     local volume
-    for volume in prometheus-data grafana-data; do
+    for volume in prometheus-data grafana-data acme-state; do
         podman volume rm -f "${project}_$volume" >/dev/null 2>&1 || true
     done
 }
