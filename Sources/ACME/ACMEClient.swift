@@ -47,6 +47,21 @@ public final class ACMEClient {
     /// The `renewalInfo` URL when the CA offers ARI (RFC 9773), after `order` or `loadDirectory`.
     public var renewalInfoURL: String? { directory?["renewalInfo"]?.string }
 
+    /// The CA's suggested renewal window for `certificate` (ARI, RFC 9773 §4.2): nil when the CA offers no
+    /// `renewalInfo` or the certificate has no authority key identifier.
+    public func renewalInfo(for certificate: CertificateInfo) throws(ACMEError) -> RenewalInfo? {
+        if directory == nil { try loadDirectory() }
+        guard let base = renewalInfoURL, let identifier = certificate.renewalInfoIdentifier else { return nil }
+        let url = (base.hasSuffix("/") ? base : base + "/") + identifier
+        let response = try http.send("GET", url)
+        guard response.status == 200, let json = JSON.parse(response.body) else {
+            throw ACMEError.unexpected("renewalInfo \(url) answered HTTP \(response.status), not a renewal window")
+        }
+        guard let info = RenewalInfo(json: json, retryAfter: response.header("retry-after").flatMap { Int($0) })
+        else { throw ACMEError.unexpected("renewalInfo \(url): no valid suggestedWindow") }
+        return info
+    }
+
     /// Fetches the directory (RFC 8555 §7.1.1).
     public func loadDirectory() throws(ACMEError) {
         let response = try http.send("GET", directoryURL)
@@ -65,11 +80,23 @@ public final class ACMEClient {
     /// Orders a certificate for `domains` and returns its PEM chain (leaf first). `types` lists the
     /// challenge types we can answer, preferred first.
     public func order(
-        domains: [String], certificateKey: ACMEKey, email: String?, types: [String], responder: any ChallengeResponder
+        domains: [String], certificateKey: ACMEKey, email: String?, types: [String], responder: any ChallengeResponder,
+        replacing: CertificateInfo? = nil
     ) throws(ACMEError) -> String {
         try ensureAccount(email: email)
         let identifiers = JSON.array(domains.map { .object([("type", .string("dns")), ("value", .string($0))]) })
-        let created = try post(try endpoint("newOrder"), payload: .object([("identifiers", identifiers)]))
+        var payload: [(String, JSON)] = [("identifiers", identifiers)]
+        // RFC 9773 §5: name the certificate this order replaces, to CAs that speak ARI.
+        if renewalInfoURL != nil, let replaced = replacing?.renewalInfoIdentifier {
+            payload.append(("replaces", .string(replaced)))
+        }
+        let created: (response: HTTPSResponse, json: JSON)
+        do {
+            created = try post(try endpoint("newOrder"), payload: .object(payload))
+        } catch .problem(let problem) where payload.count > 1 && problem.type.hasSuffix(":alreadyReplaced") {
+            // Replaced already (by an order that did not finish): order afresh, without the claim.
+            created = try post(try endpoint("newOrder"), payload: .object([("identifiers", identifiers)]))
+        }
         guard let orderURL = created.response.header("location") else {
             throw ACMEError.unexpected("newOrder gave no Location")
         }

@@ -46,6 +46,12 @@ public final class CertificateRenewer: Sendable {
     /// Asks `run` to return at its next wake-up.
     public func stop() { stopped.withLock { $0 = true } }
 
+    private func makeClient() throws(ACMEError) -> ACMEClient {
+        ACMEClient(
+            directoryURL: options.directoryURL, http: try HTTPSClient(caBundle: options.caBundle),
+            accountKey: try files.accountKey(), logger: logger)
+    }
+
     /// Runs until `stop`. Call on a thread of its own.
     public func run() {
         var schedule = RenewalSchedule(jitter: Double(UInt32.random(in: 0..<1000)) / 1000)
@@ -53,19 +59,48 @@ public final class CertificateRenewer: Sendable {
         var retrying = false
         var waitingForOther = false
         let names = options.domains.map { $0.lowercased() }.sorted()
+        let domains = options.domains.joined(separator: ",")
+        // ARI (RFC 9773) for the stored certificate: its serial, the CA's window if it gave one, when to ask.
+        var renewalInfo: (serial: String, info: RenewalInfo?, checkAt: Int64)?
+        func due(_ stored: CertificateInfo) -> Int64 {
+            let window = renewalInfo?.serial == stored.serial ? renewalInfo?.info?.window : nil
+            return schedule.renewalTime(notBefore: stored.notBefore, notAfter: stored.notAfter, window: window)
+        }
+        func refreshRenewalInfo(_ stored: CertificateInfo, now: Int64) {
+            do {
+                let info = try makeClient().renewalInfo(for: stored)
+                let wait = Int64(min(max(info?.retryAfter ?? 6 * 3600, 60), 24 * 3600))
+                if let info, info != renewalInfo?.info {
+                    logger.info(
+                        "ACME: the CA suggests renewing \(domains) between \(RFC3339.format(info.window.lowerBound)) and \(RFC3339.format(info.window.upperBound))"
+                    )
+                }
+                renewalInfo = (stored.serial, info, now + wait)
+            } catch {
+                logger.warning(
+                    "ACME: no renewal information for \(domains) (\(error)); renewing at two thirds of the lifetime")
+                renewalInfo = (stored.serial, nil, now + 3600)
+            }
+        }
         while !stopped.withLock({ $0 }) {
             let now = Int64(time(nil))
             if !retrying {
                 nextAttempt = now
                 if let stored = files.storedCertificate(), stored.names == names, stored.notAfter > now {
-                    nextAttempt = schedule.renewalTime(notBefore: stored.notBefore, notAfter: stored.notAfter)
+                    if renewalInfo?.serial != stored.serial {
+                        // First asked a few minutes after start (a restart contacts nobody), or when renewal
+                        // falls due, whichever comes first.
+                        let soon = now + Int64.random(in: 60..<600)
+                        renewalInfo = (stored.serial, nil, min(soon, due(stored)))
+                    }
+                    if let checkAt = renewalInfo?.checkAt, now >= checkAt { refreshRenewalInfo(stored, now: now) }
+                    nextAttempt = due(stored)
                 }
             }
             if now < nextAttempt {
                 sleep(1)
                 continue
             }
-            let domains = options.domains.joined(separator: ",")
             let lock: OrderingLock
             do {
                 guard let held = try files.lockOrdering() else {
@@ -86,22 +121,19 @@ public final class CertificateRenewer: Sendable {
             }
             defer { lock.release() }
             waitingForOther = false
-            if !retrying, let stored = files.storedCertificate(), stored.names == names,
-                now < schedule.renewalTime(notBefore: stored.notBefore, notAfter: stored.notAfter)
-            {
+            let replacing = files.storedCertificate().flatMap { $0.names == names ? $0 : nil }
+            if !retrying, let stored = replacing, now < due(stored) {
                 continue  // written by the process that held the lock
             }
             do {
                 let started = MonotonicClock.now()
                 // A client per order: the directory and the account (newAccount finds it by its key) are
                 // looked up afresh, so a CA that moved its endpoints or forgot the account is met again.
-                let client = ACMEClient(
-                    directoryURL: options.directoryURL, http: try HTTPSClient(caBundle: options.caBundle),
-                    accountKey: try files.accountKey(), logger: logger)
+                let client = try makeClient()
                 let key = try ACMEKey.generate()
                 let chain = try client.order(
                     domains: options.domains, certificateKey: key, email: options.email,
-                    types: options.challengeTypes, responder: responder)
+                    types: options.challengeTypes, responder: responder, replacing: replacing)
                 try files.store(key: key, chain: chain)
                 let info = try CertificateInfo(pem: chain)
                 schedule.succeeded()

@@ -94,3 +94,55 @@ func refusesMalformedJSON(text: String) {
     let again = try #require(try files.lockOrdering(), "released, the lock can be taken again")
     again.release()
 }
+
+/// RFC 9773 §4.1's example: authority key identifier 69:88:5B:…:D4 and serial 0x87654321 (DER 00 87 65 43 21).
+let ariExampleCertificate = """
+    -----BEGIN CERTIFICATE-----
+    MIIBaTCCARCgAwIBAgIFAIdlQyEwCgYIKoZIzj0EAwIwETEPMA0GA1UEAwwGYXJp
+    LWNhMB4XDTI2MTIwNjIwNDAwM1oXDTM2MTIwMzIwNDAwM1owETEPMA0GA1UEAwwG
+    YS50ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE92BfwvqUpUeAPjKpDCVt
+    SWOeFZ9kiRQwHuS6TNaBj5x7mzZDWwtJspz0ld71EuMpunZ5ldUB1UqRgcYhHW52
+    C6NVMFMwEQYDVR0RBAowCIIGYS50ZXN0MB8GA1UdIwQYMBaAFGmIW2uHRkBB4bN7
+    hHugrizeAcjUMB0GA1UdDgQWBBTWwwGT4gYn68oruV6UJHLHhla3RTAKBggqhkjO
+    PQQDAgNHADBEAiA4rGQvzq1CMIj+pquZ1V5wvqVtUp1GEvK34cuObImm2wIgb3K7
+    4K5Y4nkDqOZ2PuwxxKGiHpfSoq5ah2cdi/m4Gwc=
+    -----END CERTIFICATE-----
+    """
+
+@Test func renewalInfoIdentifierIsTheRFC9773Example() throws {
+    let info = try CertificateInfo(pem: ariExampleCertificate)
+    #expect(info.serial == "87654321")
+    #expect(info.renewalInfoIdentifier == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
+}
+
+@Test(arguments: [
+    ("2025-01-02T04:00:00Z", Int64(1_735_790_400)), ("2025-01-02T04:00:00.123456Z", 1_735_790_400),
+    ("2025-01-02T06:30:00+02:30", 1_735_790_400), ("2025-01-01T23:00:00-05:00", 1_735_790_400),
+    ("1970-01-01t00:00:00z", 0),
+])
+func parsesRFC3339(text: String, seconds: Int64) {
+    #expect(RFC3339.seconds(text) == seconds)
+}
+
+@Test(arguments: [
+    "", "2025-01-02", "2025-01-02T04:00:00", "2025-13-02T04:00:00Z", "2025-01-02T04:00:00.Z", "2025-01-02 04:00:00Z",
+    "2025-01-02T04:00:00+0200", "2025-01-02T04:00:00Zjunk", "2025-01-02T24:00:00Z",
+])
+func refusesWhatIsNotRFC3339(text: String) {
+    #expect(RFC3339.seconds(text) == nil)
+}
+
+@Test func readsTheSuggestedWindowAndRenewsInsideIt() throws {
+    let body =
+        #"{"suggestedWindow": {"start": "2025-01-02T04:00:00Z", "end": "2025-01-03T04:00:00Z"}, "explanationURL": "https://ca.test/why"}"#
+    let json = try #require(JSON.parse(Array(body.utf8)))
+    let info = try #require(RenewalInfo(json: json, retryAfter: 21600))
+    #expect(info.window == 1_735_790_400...1_735_876_800 && info.retryAfter == 21600)
+    #expect(RFC3339.format(info.window.lowerBound) == "2025-01-02T04:00:00Z")
+    // The CA's window wins over two thirds of the lifetime; the jitter places this process inside it.
+    let schedule = RenewalSchedule(jitter: 0.5)
+    #expect(schedule.renewalTime(notBefore: 0, notAfter: 9_000_000_000, window: info.window) == 1_735_833_600)
+    let backwards = #"{"suggestedWindow": {"start": "2025-01-03T04:00:00Z", "end": "2025-01-02T04:00:00Z"}}"#
+    let reversed = try #require(JSON.parse(Array(backwards.utf8)))
+    #expect(RenewalInfo(json: reversed, retryAfter: nil) == nil)
+}

@@ -11,6 +11,27 @@ public struct CertificateInfo: Equatable, Sendable {
     public let serial: String
     /// Lower-cased DNS names of subjectAltName.
     public let names: [String]
+    /// The keyIdentifier of the authorityKeyIdentifier extension; empty when there is none.
+    public let authorityKeyIdentifier: [UInt8]
+
+    /// The certificate's ARI identifier (RFC 9773 §4.1): base64url of the authority key identifier, a dot,
+    /// base64url of the serial's DER content octets. nil without an authority key identifier.
+    public var renewalInfoIdentifier: String? {
+        guard !authorityKeyIdentifier.isEmpty, !serial.isEmpty else { return nil }
+        let hex = Array((serial.count % 2 == 1 ? "0" + serial : serial).utf8)
+        var octets: [UInt8] = []
+        var index = 0
+        while index + 1 < hex.count {
+            guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            octets.append(byte)
+            index += 2
+        }
+        // A positive INTEGER whose first octet has its high bit set is written with a leading zero.
+        if let first = octets.first, first >= 0x80 { octets.insert(0, at: 0) }
+        return Base64URL.encode(authorityKeyIdentifier) + "." + Base64URL.encode(octets)
+    }
 
     /// Reads the first certificate of a PEM chain.
     public init(pem: String) throws(ACMEError) {
@@ -55,6 +76,12 @@ public struct CertificateInfo: Equatable, Sendable {
             }
         }
         names = found.sorted()
+        var keyIdentifier: [UInt8] = []
+        // Invariant: the octet string belongs to the certificate, read before X509_free.
+        if let aki = X509_get0_authority_key_id(certificate), let data = ASN1_STRING_get0_data(aki) {
+            keyIdentifier = Array(UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(aki))))
+        }
+        authorityKeyIdentifier = keyIdentifier
     }
 
     private static func seconds(_ time: UnsafePointer<ASN1_TIME>?) -> Int64? {
