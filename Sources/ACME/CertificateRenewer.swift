@@ -35,6 +35,7 @@ public final class CertificateRenewer: Sendable {
     private let responder: any ChallengeResponder
     private let logger: Logger
     private let stopped = Locked(false)
+    private let finished = Locked(false)
 
     public init(options: ACMEOptions, responder: any ChallengeResponder, logger: Logger) {
         self.options = options
@@ -43,8 +44,24 @@ public final class CertificateRenewer: Sendable {
         self.logger = logger
     }
 
-    /// Asks `run` to return at its next wake-up.
+    /// Asks `run` to return at its next wake-up (within a tenth of a second when it waits, at the next step of
+    /// an order in flight).
     public func stop() { stopped.withLock { $0 = true } }
+
+    /// Waits up to `seconds` for `run` to return after `stop`; false if an order is still in flight.
+    public func waitUntilFinished(seconds: Double) -> Bool {
+        let deadline = Double(time(nil)) + seconds
+        while !finished.withLock({ $0 }) {
+            if Double(time(nil)) >= deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    /// Sleeps `seconds`, or less once `stop` is called.
+    private func pause(seconds: Int) {
+        for _ in 0..<(seconds * 10) where !stopped.withLock({ $0 }) { usleep(100_000) }
+    }
 
     private func makeClient() throws(ACMEError) -> ACMEClient {
         ACMEClient(
@@ -54,6 +71,7 @@ public final class CertificateRenewer: Sendable {
 
     /// Runs until `stop`. Call on a thread of its own.
     public func run() {
+        defer { finished.withLock { $0 = true } }
         var schedule = RenewalSchedule(jitter: Double(UInt32.random(in: 0..<1000)) / 1000)
         var nextAttempt: Int64 = 0
         var retrying = false
@@ -98,7 +116,7 @@ public final class CertificateRenewer: Sendable {
                 }
             }
             if now < nextAttempt {
-                sleep(1)
+                pause(seconds: 1)
                 continue
             }
             let lock: OrderingLock
@@ -111,7 +129,7 @@ public final class CertificateRenewer: Sendable {
                         )
                         waitingForOther = true
                     }
-                    sleep(5)
+                    pause(seconds: 5)
                     continue
                 }
                 lock = held

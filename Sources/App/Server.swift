@@ -128,16 +128,24 @@ final class Server: Sendable {
         }
         let watchdog = try? PosixThread.spawn(name: "watchdog") { [self] in self.watch() }
         // One ACME thread per process, whatever the number of loops; it needs the listeners (challenges).
+        var acmeThread: PosixThread?
         if let renewer = acme.withLock({ $0 }) {
             do {
-                _ = try PosixThread.spawn(name: "acme") { renewer.run() }
+                acmeThread = try PosixThread.spawn(name: "acme") { renewer.run() }
             } catch {
                 logger.error("cannot start the ACME thread, no certificate will be ordered: \(error)")
             }
         }
         for thread in threads { thread.join() }
         watchdog?.join()  // it returns once no loop runs
-        acme.withLock { $0?.stop() }
+        if let renewer = acme.withLock({ $0 }), let acmeThread {
+            renewer.stop()
+            if renewer.waitUntilFinished(seconds: 5) {
+                acmeThread.join()
+            } else {
+                logger.warning("ACME: an order was still in flight at shutdown; the next start orders again")
+            }
+        }
         logger.info("stopped")
         return 0
     }

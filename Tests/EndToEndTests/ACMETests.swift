@@ -186,7 +186,7 @@ struct ServedCertificate {
         // Restart with the CA gone: the stored certificate serves from the first handshake, and nothing is
         // ordered (no failure line either, which an attempt against a stopped CA would log).
         server.send(SIGTERM)
-        #expect(server.waitForExit() == 0)
+        #expect(server.waitForExit() == 0, "\(log(server))")
         // pebble's validation authority fetched the token (the access log is complete once the server stopped) from the plain port, before any redirect.
         let validations = accessLog().split(separator: "\n").filter { $0.contains("LetsEncrypt-Pebble-VA") }
         #expect(
@@ -301,7 +301,7 @@ struct ServedCertificate {
         #expect(log(server).contains("generated a self-signed certificate"))
         #expect(try curl(["-k", "https://127.0.0.1:\(httpsPort)/static/hello.txt"]).status == 200)
         server.send(SIGTERM)
-        #expect(server.waitForExit() == 0)
+        #expect(server.waitForExit() == 0, "\(log(server))")
 
         // Nothing stored and a certificate required: the server starts (or ACME could never get one), but
         // no handshake meets a self-signed certificate; the plain port still answers health checks.
@@ -312,7 +312,7 @@ struct ServedCertificate {
         #expect(try curl(["http://127.0.0.1:\(httpPort)/healthz"]).status == 200)
         // With the CA reachable, the first certificate is issued and served, --require-certificate still on.
         strict.send(SIGTERM)
-        #expect(strict.waitForExit() == 0)
+        #expect(strict.waitForExit() == 0, "\(log(strict))")
         let served = try start(pebble, ["--require-certificate"])
         try waitForIssuance(served)
         let verified = try ServedCertificate(port: httpsPort, name: Self.domain, root: try pebble.root())
