@@ -55,6 +55,8 @@ public struct ConnectionState: Sendable, Equatable {
     /// When the phase started (for `writing`: the last progress).
     public private(set) var since: Int64
     private let timeouts: Timeouts
+    /// Set when the server drains: a connection that waits for its first or next request waits no longer.
+    public private(set) var drainDeadline: Int64 = .max
 
     /// A connection accepted at `now`.
     public init(now: Int64, timeouts: Timeouts) {
@@ -65,8 +67,9 @@ public struct ConnectionState: Sendable, Equatable {
     /// The time at which the current phase times out.
     public var deadline: Int64 {
         switch phase {
-        case .fresh, .readingHead: since + timeouts.header
-        case .idle: since + timeouts.keepAlive
+        case .fresh: min(since + timeouts.header, drainDeadline)
+        case .readingHead: since + timeouts.header
+        case .idle: min(since + timeouts.keepAlive, drainDeadline)
         case .writing: since + timeouts.write
         }
     }
@@ -75,7 +78,8 @@ public struct ConnectionState: Sendable, Equatable {
     /// restart on later bytes (a slow-loris client cannot keep it alive by trickling).
     public mutating func partialHeadBuffered(now: Int64) {
         switch phase {
-        case .fresh, .readingHead: break  // fresh: the clock has run since accept, keep it
+        case .fresh: phase = .readingHead  // the clock has run since accept: keep it
+        case .readingHead: break
         case .idle:
             phase = .readingHead
             since = now
@@ -93,6 +97,13 @@ public struct ConnectionState: Sendable, Equatable {
     public mutating func outputDrained(now: Int64, partialHead: Bool) {
         phase = partialHead ? .readingHead : .idle
         since = now
+    }
+
+    /// The server drains: a connection with no request under way closes at `now + grace` unless a request
+    /// arrives first (then it is answered, with `Connection: close`). A request a client sent just before it
+    /// heard of the shutdown is answered instead of meeting a closed socket.
+    public mutating func drain(now: Int64, grace: Int64) {
+        drainDeadline = min(drainDeadline, now + grace)
     }
 
     /// The timer fired at `now`.

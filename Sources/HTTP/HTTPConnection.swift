@@ -269,10 +269,11 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
 
     var isIdle: Bool { outbound.isEmpty && inbound.isEmpty }
 
-    /// The server is shutting down: close now if nothing is in progress; otherwise the next response
-    /// carries `Connection: close`.
+    /// The server is shutting down: the response in progress, or the next one if a request arrives within
+    /// the drain grace, carries `Connection: close`; a connection with nothing to do closes after the grace.
     func drain() {
-        if outbound.isEmpty && inbound.isEmpty { close() }
+        state.drain(now: server.loop.now, grace: server.configuration.drainGrace)
+        updateTimer()
     }
 
     func close() {

@@ -9,6 +9,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var keepAliveTimeout: Int64 = 75_000
     /// Milliseconds a response may wait for the client to read it, without progress.
     public var writeTimeout: Int64 = 30_000
+    /// Milliseconds a connection with no request under way stays open once the server drains, so a request
+    /// already on its way is answered rather than cut (the client may not have seen `Connection: close` yet).
+    public var drainGrace: Int64 = 1000
     /// Requests served on one connection before it is closed (bounds per-connection state over time).
     public var maxRequestsPerConnection = 100_000
     /// Parser limits.

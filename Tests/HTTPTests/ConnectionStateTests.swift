@@ -45,4 +45,33 @@ import Testing
         #expect(state.phase == .readingHead)
         #expect(state.deadline == 15_600)
     }
+
+    @Test func drainingGivesAWaitingConnectionTheGraceThenClosesIt() {
+        var idle = ConnectionState(now: 0, timeouts: timeouts)
+        idle.wrote(now: 10)
+        idle.outputDrained(now: 20, partialHead: false)
+        idle.drain(now: 5_000, grace: 1_000)
+        #expect(idle.timerFired(now: 5_999) == .rearm(at: 6_000))
+        #expect(idle.timerFired(now: 6_000) == .close(.keepAlive))
+
+        var fresh = ConnectionState(now: 0, timeouts: timeouts)
+        fresh.drain(now: 100, grace: 1_000)
+        #expect(fresh.timerFired(now: 1_100) == .close(.header))
+        // Draining again never extends the grace.
+        fresh.drain(now: 900, grace: 1_000)
+        #expect(fresh.deadline == 1_100)
+    }
+
+    @Test func drainingLeavesARequestUnderWayItsOwnTimeouts() {
+        var reading = ConnectionState(now: 0, timeouts: timeouts)
+        reading.partialHeadBuffered(now: 0)
+        reading.wrote(now: 10)
+        reading.outputDrained(now: 20, partialHead: true)
+        reading.drain(now: 30, grace: 1_000)
+        #expect(reading.deadline == 15_020)
+        var writing = ConnectionState(now: 0, timeouts: timeouts)
+        writing.wrote(now: 10)
+        writing.drain(now: 20, grace: 1_000)
+        #expect(writing.deadline == 30_010)
+    }
 }
