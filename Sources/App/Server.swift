@@ -18,7 +18,7 @@ final class Server: Sendable {
     let logger: Logger
     let logs: LogSinks
     private let handles = Locked<[LoopHandle]>([])
-    private let shutdownStartedAt = Atomic<Int64>(0)
+    let shutdownStartedAt = Atomic<Int64>(0)
     private let loopsRunning = Atomic<Int>(0)
     private let reloadRequested = Atomic<Bool>(false)
     private let tlsState = Locked<TLSState?>(nil)
@@ -30,6 +30,12 @@ final class Server: Sendable {
     private let challengeTokens = ChallengeTokens()
     /// Pending TLS-ALPN-01 challenges, read by the HTTPS handshakes.
     private let alpnChallenges = ALPNChallenges()
+    /// Listening sockets inherited at start (systemd socket activation or a predecessor's hand-over) that no
+    /// endpoint has taken yet.
+    let inherited = Locked<[ListenerHandOver.InheritedSocket]>([])
+    /// The state of binary upgrades (`SIGUSR2`), read and written by the watchdog thread.
+    let upgrade = Locked(UpgradeState())
+    let upgradeRequested = Atomic<Bool>(false)
 
     /// What direct-TLS reloads: the certificate files, the context holder every listener reads, the files'
     /// last signature, and when the ticket keys last rotated.
@@ -66,9 +72,11 @@ final class Server: Sendable {
         var lastRefusalLog: Int64 = -1_000_000
     }
 
-    /// One listening port: its sockets (one per loop), what answers on it, and whether it speaks TLS.
+    /// One listening port: its sockets (for each loop, the ones it accepts on), what answers on it, and
+    /// whether it speaks TLS. `name` labels its sockets in a hand-over (`LISTEN_FDNAMES`).
     struct Endpoint: Sendable {
-        let fds: [CInt]
+        let name: String
+        let fds: [[CInt]]
         let port: UInt16
         let url: String
         let responder: any Responder
@@ -78,7 +86,14 @@ final class Server: Sendable {
 
     /// Runs the server; returns the process exit code.
     func run() -> Int32 {
-        Signals.blockForSignalFD([SIGTERM, SIGINT, SIGHUP, SIGUSR1])
+        Signals.blockForSignalFD(Self.handledSignals)
+        let environment = ProcessEnvironment.all()
+        do {
+            try adoptInheritedSockets(environment: environment)
+        } catch {
+            logger.critical("\(error)")
+            return 64
+        }
         let staticFiles = StaticFiles(root: settings.staticPath)
         let site = SiteService(
             configuration: SiteConfiguration(
@@ -96,6 +111,8 @@ final class Server: Sendable {
             logger.critical("\(error)")
             return error is ConfigurationError ? 64 : 1
         }
+        closeUnclaimedInheritedSockets()
+        upgrade.withLock { $0.sockets = endpoints.flatMap(\.handOver) + (metricsEndpoint?.handOver ?? []) }
         let accessLog =
             settings.accessLogEnabled ? AccessLog(format: settings.accessLogFormat, sinks: logs.access) : nil
         var threads: [PosixThread] = []
@@ -126,6 +143,7 @@ final class Server: Sendable {
             // Tests and scripts wait for these exact lines on stdout.
             LogFile.standardOutput.write(Array("listening: \(endpoint.url)\n".utf8))
         }
+        announceReadiness(environment: environment)
         let watchdog = try? PosixThread.spawn(name: "watchdog") { [self] in self.watch() }
         // One ACME thread per process, whatever the number of loops; it needs the listeners (challenges).
         var acmeThread: PosixThread?
@@ -155,10 +173,11 @@ final class Server: Sendable {
     private func makeEndpoints(router: SiteService) throws -> [Endpoint] {
         switch settings.mode {
         case .behindProxy:
-            let (fds, port) = try bind(port: settings.port)
+            let (fds, port) = try bind(port: settings.port, name: "http")
             return [
                 Endpoint(
-                    fds: fds, port: port, url: url("http", port), responder: router, http: settings.http, tls: nil)
+                    name: "http", fds: fds, port: port, url: url("http", port), responder: router,
+                    http: settings.http, tls: nil)
             ]
         case .directTLS:
             let stateDirectory = settings.configPath ?? settings.dataPath
@@ -190,12 +209,14 @@ final class Server: Sendable {
             var https = settings.http
             let maxAge = settings.tls.hstsMaxAge ?? (certificates.isSelfSigned ? 0 : 31_536_000)
             if maxAge > 0 { https.secureHeaders = [("Strict-Transport-Security", "max-age=\(maxAge)")] }
-            let (fds, port) = try bind(port: settings.tls.httpsPort)
+            let (fds, port) = try bind(port: settings.tls.httpsPort, name: "https")
             var endpoints = [
-                Endpoint(fds: fds, port: port, url: url("https", port), responder: router, http: https, tls: holder)
+                Endpoint(
+                    name: "https", fds: fds, port: port, url: url("https", port), responder: router, http: https,
+                    tls: holder)
             ]
             if let httpPort = settings.tls.httpPort {
-                let (plainFDs, plainPort) = try bind(port: httpPort)
+                let (plainFDs, plainPort) = try bind(port: httpPort, name: "http")
                 let plain: any Responder =
                     settings.tls.httpServesSite
                     ? router
@@ -206,7 +227,7 @@ final class Server: Sendable {
                     acme == nil ? plain : ACMEChallengeAnswerer(tokens: challengeTokens, next: plain)
                 endpoints.append(
                     Endpoint(
-                        fds: plainFDs, port: plainPort, url: url("http", plainPort), responder: responder,
+                        name: "http", fds: plainFDs, port: plainPort, url: url("http", plainPort), responder: responder,
                         http: settings.http, tls: nil))
             }
             if let acme { self.acme.withLock { $0 = acme } }
@@ -222,15 +243,20 @@ final class Server: Sendable {
         guard let address = SocketAddress(ip: host, port: UInt16(port)) else {
             throw ConfigurationError("--metrics-host '\(host)' is not a numeric address")
         }
-        let fd: CInt
+        let fds: [CInt]
         let actualPort: UInt16
-        do {
-            (fd, actualPort) = try Socket.listen(on: address, reusePort: true)
-        } catch {
-            throw ListenError(description: "cannot listen on \(host):\(port) for /metrics: \(error)")
+        if let taken = takeInherited(name: "metrics", port: port) {
+            (fds, actualPort) = (taken.map(\.fd), taken[0].address.port)
+        } else {
+            do {
+                let (fd, bound) = try Socket.listen(on: address, reusePort: true)
+                (fds, actualPort) = ([fd], bound)
+            } catch {
+                throw ListenError(description: "cannot listen on \(host):\(port) for /metrics: \(error)")
+            }
         }
         return Endpoint(
-            fds: [fd], port: actualPort, url: url("http", actualPort, host: host),
+            name: "metrics", fds: [fds], port: actualPort, url: url("http", actualPort, host: host),
             responder: MetricsResponder(metrics: metrics), http: settings.http, tls: nil)
     }
 
@@ -240,8 +266,12 @@ final class Server: Sendable {
         return "\(scheme)://\(host):\(port)"
     }
 
-    /// One `SO_REUSEPORT` socket per loop on `port` (0: the first socket picks a free port, the others join it).
-    private func bind(port: Int) throws -> (fds: [CInt], port: UInt16) {
+    /// One `SO_REUSEPORT` socket per loop on `port` (0: the first socket picks a free port, the others join
+    /// it), or the inherited sockets named `name` when there are some.
+    private func bind(port: Int, name: String) throws -> (fds: [[CInt]], port: UInt16) {
+        if let taken = takeInherited(name: name, port: port) {
+            return (try distribute(taken, name: name), taken[0].address.port)
+        }
         guard let address = SocketAddress(ip: settings.host, port: UInt16(port)) else {
             throw ConfigurationError("--host '\(settings.host)' is not a numeric address")
         }
@@ -262,7 +292,7 @@ final class Server: Sendable {
                 : ""
             throw ListenError(description: "cannot listen on \(settings.host):\(port): \(error)\(hint)")
         }
-        return (fds, actualPort)
+        return (fds.map { [$0] }, actualPort)
     }
 
     struct ListenError: Error, CustomStringConvertible {
@@ -287,13 +317,15 @@ final class Server: Sendable {
                 let accepts = Counter(
                     label: "mywebsite_accepts_total", dimensions: [("listener", endpoint.tls == nil ? "http" : "https")]
                 )
-                let listener = try Listener(listeningFD: endpoint.fds[index], port: endpoint.port, loop: loop) {
-                    [self] fd, peer in
-                    accepts.increment()
-                    self.serveAccepted(fd: fd, peer: peer, endpoint: endpoint, http: http, loop: loop)
+                for fd in endpoint.fds[index] {
+                    let listener = try Listener(listeningFD: fd, port: endpoint.port, loop: loop) {
+                        [self] fd, peer in
+                        accepts.increment()
+                        self.serveAccepted(fd: fd, peer: peer, endpoint: endpoint, http: http, loop: loop)
+                    }
+                    if let metrics { listener.onAcceptError = { metrics.acceptFailed($0) } }
+                    state.listeners.append(listener)
                 }
-                if let metrics { listener.onAcceptError = { metrics.acceptFailed($0) } }
-                state.listeners.append(listener)
             }
             if index == 0, let metricsEndpoint {
                 var configuration = settings.http
@@ -302,19 +334,20 @@ final class Server: Sendable {
                 let server = HTTPServer(
                     loop: loop, configuration: configuration, responder: metricsEndpoint.responder, accessLog: nil)
                 state.servers.append(server)
-                state.listeners.append(
-                    try Listener(listeningFD: metricsEndpoint.fds[0], port: metricsEndpoint.port, loop: loop) {
-                        fd, peer in
-                        do {
-                            server.accept(try SocketStream(fd: fd, peer: peer, loop: loop))
-                        } catch {
-                            Syscall.close(fd)
-                            loop.logUnexpected(error)
-                        }
-                    })
+                for fd in metricsEndpoint.fds[0] {
+                    state.listeners.append(
+                        try Listener(listeningFD: fd, port: metricsEndpoint.port, loop: loop) { fd, peer in
+                            do {
+                                server.accept(try SocketStream(fd: fd, peer: peer, loop: loop))
+                            } catch {
+                                Syscall.close(fd)
+                                loop.logUnexpected(error)
+                            }
+                        })
+                }
             }
             if index == 0 {
-                state.signals = try SignalSource(signals: [SIGTERM, SIGINT, SIGHUP, SIGUSR1], loop: loop) {
+                state.signals = try SignalSource(signals: Self.handledSignals, loop: loop) {
                     [self] signal in self.handle(signal: signal)
                 }
             }
@@ -343,7 +376,14 @@ final class Server: Sendable {
     private func handle(signal: CInt) {
         switch signal {
         case SIGTERM, SIGINT:
-            beginShutdown(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
+            let successor = upgrade.withLock { $0.child }
+            beginShutdown(
+                reason: successor > 0
+                    ? "SIGTERM (pid \(successor) took over the listening sockets)"
+                    : signal == SIGTERM ? "SIGTERM" : "SIGINT")
+        case SIGUSR2:
+            // Starting the new binary forks this process: done on the watchdog thread, not on this loop.
+            upgradeRequested.store(true, ordering: .releasing)
         case SIGUSR1:
             logs.reopen(logger: logger)
         case SIGHUP:
@@ -439,6 +479,8 @@ final class Server: Sendable {
         while loopsRunning.load(ordering: .relaxed) > 0 {
             usleep(250_000)
             let now = MonotonicClock.now()
+            if upgradeRequested.exchange(false, ordering: .acquiringAndReleasing) { startUpgrade() }
+            reapFailedUpgrade()
             let forcedReload = reloadRequested.exchange(false, ordering: .acquiringAndReleasing)
             if forcedReload || now - lastFileCheck >= 1000 {
                 lastFileCheck = now

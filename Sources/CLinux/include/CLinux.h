@@ -25,6 +25,8 @@ static inline int clinux_errno(void) { return errno; }
 // `fcntl` is variadic: Swift cannot call it directly.
 static inline int clinux_fcntl_setfl(int fd, int flags) { return fcntl(fd, F_SETFL, flags); }
 static inline int clinux_fcntl_getfl(int fd) { return fcntl(fd, F_GETFL); }
+static inline int clinux_fcntl_setfd(int fd, int flags) { return fcntl(fd, F_SETFD, flags); }
+static inline int clinux_dup_cloexec(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
 
 // EPOLL* constants are enum members of a C enum typed int in glibc; expose them as uint32_t.
 static const uint32_t CLINUX_EPOLLIN = EPOLLIN;
@@ -43,5 +45,15 @@ static inline int clinux_sigaddset(sigset_t *set, int sig) { return sigaddset(se
 // does not set; shim.c defines it and forwards.
 int clinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int clinux_pthread_setname(const char *name);
+
+// The most listening sockets one hand-over passes (a few per port and loop in practice).
+#define CLINUX_MAX_HANDED_FDS 1024
+
+// Starts `path` (argv, envp) in a child whose descriptors 3, 4, ... are `fds` in order (the systemd
+// socket-activation layout), with an empty signal mask. `pid_slot` points inside one of the `envp` strings,
+// just after "LISTEN_PID=", with room for ten digits: the child writes its own pid there before execve.
+// Returns the child's pid once execve succeeded, or -1 with errno (from fork, or from execve in the child).
+pid_t clinux_spawn_with_listeners(
+    const char *path, char *const argv[], char *const envp[], char *pid_slot, const int *fds, int count);
 
 #endif

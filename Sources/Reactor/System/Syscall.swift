@@ -119,6 +119,13 @@ public enum Syscall {
     }
 
     /// `close(2)`. Linux releases the fd even when close reports EINTR, so it is not retried.
+    /// `fcntl(F_DUPFD_CLOEXEC)`: a second descriptor for the same open socket.
+    public static func duplicate(_ fd: CInt) throws(SystemError) -> CInt {
+        let copy = clinux_dup_cloexec(fd)
+        if copy < 0 { throw SystemError(call: "fcntl(F_DUPFD_CLOEXEC)", errno: errno) }
+        return copy
+    }
+
     public static func close(_ fd: CInt) {
         _ = Glibc.close(fd)
     }
