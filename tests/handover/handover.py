@@ -157,8 +157,8 @@ def systemd(binary, work):
         server = subprocess.Popen(
             ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", binary, "serve", "--host", "127.0.0.1", "--port",
              "1", "--threads", "2"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=(fd,),
-            preexec_fn=lambda: os.dup2(fd, 3))
+            env=env, stdout=out, stderr=subprocess.STDOUT, close_fds=False,
+            preexec_fn=lambda: os.dup2(fd, 3))  # runs before Popen would close other fds: hence close_fds=False
     message = notify.recv(4096).decode()
     if "READY=1" not in message:
         fail(f"the first notification was {message!r}, not READY=1", log)
