@@ -57,6 +57,8 @@ public struct ConnectionState: Sendable, Equatable {
     private let timeouts: Timeouts
     /// Set when the server drains: a connection that waits for its first or next request waits no longer.
     public private(set) var drainDeadline: Int64 = .max
+    /// The drain grace, also given to a connection that turns idle after the drain began.
+    private var drainGrace: Int64 = .max
 
     /// A connection accepted at `now`.
     public init(now: Int64, timeouts: Timeouts) {
@@ -69,7 +71,8 @@ public struct ConnectionState: Sendable, Equatable {
         switch phase {
         case .fresh: min(since + timeouts.header, drainDeadline)
         case .readingHead: since + timeouts.header
-        case .idle: min(since + timeouts.keepAlive, drainDeadline)
+        case .idle:
+            min(since + timeouts.keepAlive, drainGrace == .max ? .max : max(drainDeadline, since + drainGrace))
         case .writing: since + timeouts.write
         }
     }
@@ -104,6 +107,7 @@ public struct ConnectionState: Sendable, Equatable {
     /// heard of the shutdown is answered instead of meeting a closed socket.
     public mutating func drain(now: Int64, grace: Int64) {
         drainDeadline = min(drainDeadline, now + grace)
+        drainGrace = min(drainGrace, grace)
     }
 
     /// The timer fired at `now`.

@@ -19,6 +19,14 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     private let timer = ConnectionTimer()
     private var requestsServed = 0
     private var closeAfterWrite = false
+    /// The client may still send: after an error answer, on shutdown, with requests left unread. Closing
+    /// then is a lingering close (see `finish`).
+    private var mayStillSend = false
+    /// The peer sent its FIN.
+    private var peerClosed = false
+    /// Lingering: our FIN is sent, input is discarded, and the socket stays open until the peer closes, its
+    /// queue drains, or progress stops (see `lingerTimerFired`).
+    private var lingering: (since: Int64, progressAt: Int64, unacknowledged: Int)?
     private var closed = false
     private var readPaused = false
     /// Latency: when the first response not yet fully written was asked for, and how many are in flight (a
@@ -52,6 +60,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
 
     func streamReadable() {
         guard !closed else { return }
+        if lingering != nil { return discardInput() }
         readLoop: while !closeAfterWrite {
             if outbound.pendingCount > Self.maxPendingOutput {
                 readPaused = true
@@ -65,6 +74,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
                 break readLoop
             case .closed:
                 // The peer is gone or half-closed: answer what was already received, then close.
+                peerClosed = true
                 if outbound.isEmpty {
                     close()
                     return
@@ -123,6 +133,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     }
 
     private func respond(to error: HTTPError) {
+        mayStillSend = true  // the rest of what it sent (a body, more requests) is unread
         var response = error.response
         response.closeConnection = true
         enqueue(response, omitBody: false, version: .http11, keepAlive: false)
@@ -216,17 +227,15 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
                 timedResponses = 0
             }
             if closeAfterWrite {
-                close()
+                finish()
                 return
             }
             // Only the end of a response moves the clock: a read that wrote nothing must not restart the
             // header timeout, or a client trickling one byte at a time would never time out.
             if state.phase == .writing { state.outputDrained(now: loop.now, partialHead: !inbound.isEmpty) }
             inbound.releaseIfEmpty(to: loop.pool)
-            if server.isDraining && inbound.isEmpty {
-                close()
-                return
-            }
+            // Draining, a keep-alive response just ended: the client may be sending its next request right
+            // now. The idle deadline gives it the drain grace; that request is answered with `Connection: close`.
             if readPaused {
                 readPaused = false
                 streamReadable()
@@ -248,6 +257,11 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     func timerFired(now: Int64) {
         guard !closed else { return }
         if let armed = armedAt, armed <= now { armedAt = nil }
+        if lingering != nil {
+            // A wake armed for an earlier deadline while the linger tick is still ahead: not ours.
+            if armedAt != nil { return }
+            return lingerTimerFired(now: now)
+        }
         switch state.timerFired(now: now) {
         case .rearm:
             updateTimer()
@@ -260,25 +274,97 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
                 response.closeConnection = true
                 enqueue(response, omitBody: false, version: .http11, keepAlive: false)
                 closeAfterWrite = true
+                mayStillSend = true
                 flush()  // a client that does not read it meets the write timeout
+            } else if server.isDraining && reason != .write {
+                finish()  // the process exits after the last connection: not before the client has it all
             } else {
                 close()
             }
         }
     }
 
-    var isIdle: Bool { outbound.isEmpty && inbound.isEmpty }
+    var isIdle: Bool { lingering == nil && outbound.isEmpty && inbound.isEmpty }
 
     /// The server is shutting down: the response in progress, or the next one if a request arrives within
     /// the drain grace, carries `Connection: close`; a connection with nothing to do closes after the grace.
+    /// A lingering connection goes on until its client has everything.
     func drain() {
+        guard lingering == nil else { return }
         state.drain(now: server.loop.now, grace: server.configuration.drainGrace)
         updateTimer()
+    }
+
+    // MARK: - Lingering close
+
+    /// Ends a connection whose last response is written. When the client may still send, `close(2)` would
+    /// make the kernel answer its next bytes with RST, and an RST destroys whatever of our response the
+    /// client has not read yet; and a server that exits right after handing the response to the kernel
+    /// loses its tail with the network namespace (a container). So, as nginx's `lingering_close`: send FIN,
+    /// discard input, and close once the peer closes, or once every byte is acknowledged (and, if the peer may
+    /// still send, `lingerQuiet` has passed), or when the queue stops draining for the write timeout.
+    private func finish() {
+        // Draining, the process exits once the last connection closes: wait for the client's acknowledgement.
+        guard mayStillSend || !inbound.isEmpty || server.isDraining, !peerClosed,
+            let unacknowledged = stream.unacknowledgedBytes
+        else { return close() }
+        if unacknowledged == 0 && !mayStillSend && inbound.isEmpty { return close() }  // nothing to wait for
+        let now = server.loop.now
+        lingering = (since: now, progressAt: now, unacknowledged: unacknowledged)
+        stream.shutdownWrite()
+        inbound.consume(inbound.readableCount)
+        armLingerTimer(now: now)
+        discardInput()
+    }
+
+    /// How long a lingering connection whose bytes are all acknowledged waits for the peer's FIN.
+    private static let lingerQuiet: Int64 = 2_000
+    /// How often a lingering connection looks at its send queue.
+    private static let lingerTick: Int64 = 250
+
+    private func armLingerTimer(now: Int64) {
+        server.loop.wake(timer, at: now + Self.lingerTick)
+        armedAt = now + Self.lingerTick
+    }
+
+    private func discardInput() {
+        while !closed {
+            switch stream.read(into: &inbound) {
+            case .done:
+                inbound.consume(inbound.readableCount)
+                if stream.isReadDrained { return }
+            case .wouldBlock:
+                return
+            case .closed:
+                return close()  // the peer's FIN: it has read everything it wanted
+            }
+        }
+    }
+
+    private func lingerTimerFired(now: Int64) {
+        guard var linger = lingering else { return }
+        let unacknowledged = stream.unacknowledgedBytes ?? 0
+        if unacknowledged < linger.unacknowledged {
+            linger.progressAt = now
+            linger.unacknowledged = unacknowledged
+        }
+        lingering = linger
+        let quietSince = max(linger.progressAt, linger.since)
+        // All acknowledged: done, unless the client may still be sending (then give it `lingerQuiet` to stop).
+        if unacknowledged == 0 && (!mayStillSend || now - quietSince >= Self.lingerQuiet) {
+            return close()
+        }
+        if unacknowledged > 0 && now - linger.progressAt >= server.configuration.writeTimeout {
+            server.loop.logger.debug("lingering close timed out", metadata: ["peer": "\(stream.peer)"])
+            return close()
+        }
+        armLingerTimer(now: now)
     }
 
     func close() {
         guard !closed else { return }
         closed = true
+        lingering = nil
         timer.connection = nil
         stream.close()
         let pool = server.loop.pool

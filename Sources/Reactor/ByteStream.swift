@@ -36,6 +36,8 @@ public protocol ByteStream: AnyObject {
     /// Sends our end of stream (FIN) but keeps reading: a lingering close reads until the peer's FIN, so input
     /// still arriving cannot make the kernel reset the connection and destroy the response tail in flight.
     func shutdownWrite()
+    /// Bytes written that the peer has not acknowledged yet (nil when the stream cannot tell).
+    var unacknowledgedBytes: Int? { get }
 }
 
 extension ByteStream {
@@ -44,4 +46,7 @@ extension ByteStream {
 
     /// By default a stream cannot half-close.
     public func shutdownWrite() {}
+
+    /// By default a stream cannot tell.
+    public var unacknowledgedBytes: Int? { nil }
 }

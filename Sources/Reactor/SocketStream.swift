@@ -98,6 +98,8 @@ public final class SocketStream: ByteStream, EventHandler {
         Syscall.shutdownWrite(fd)
     }
 
+    public var unacknowledgedBytes: Int? { fd >= 0 ? Syscall.unacknowledgedBytes(fd) : nil }
+
     public func close() {
         guard fd >= 0 else { return }
         loop.deregister(fd: fd)

@@ -60,6 +60,13 @@ import Testing
         // Draining again never extends the grace.
         fresh.drain(now: 900, grace: 1_000)
         #expect(fresh.deadline == 1_100)
+
+        // A response that was under way when the drain began ends later: the client gets the grace from then.
+        var busy = ConnectionState(now: 0, timeouts: timeouts)
+        busy.wrote(now: 10)
+        busy.drain(now: 20, grace: 1_000)
+        busy.outputDrained(now: 4_000, partialHead: false)
+        #expect(busy.deadline == 5_000)
     }
 
     @Test func drainingLeavesARequestUnderWayItsOwnTimeouts() {

@@ -21,6 +21,7 @@ every exit status can be read. Exits 1 with a message naming the first failure.
 """
 
 import ctypes
+import fcntl
 import os
 import re
 import shutil
@@ -139,6 +140,22 @@ def own_sockets(binary, work):
         fail("the last process did not exit 0 on SIGTERM", log)
 
 
+def as_fd_3(fd):
+    """In the child, before exec: the socket becomes fd 3, as systemd passes it (not close-on-exec, so the sh
+    in between keeps it). Popen runs this before it would close the other fds, hence close_fds=False at the
+    call; Python's own descriptors are close-on-exec anyway."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD, 100)
+    os.dup2(moved, 3)
+    os.close(moved)
+
+
+def receive(notify, log):
+    try:
+        return notify.recv(4096).decode()
+    except TimeoutError:
+        fail("no sd_notify message within 30 s", log)
+
+
 def systemd(binary, work):
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -157,9 +174,8 @@ def systemd(binary, work):
         server = subprocess.Popen(
             ["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$@"', "sh", binary, "serve", "--host", "127.0.0.1", "--port",
              "1", "--threads", "2"],
-            env=env, stdout=out, stderr=subprocess.STDOUT, close_fds=False,
-            preexec_fn=lambda: os.dup2(fd, 3))  # runs before Popen would close other fds: hence close_fds=False
-    message = notify.recv(4096).decode()
+            env=env, stdout=out, stderr=subprocess.STDOUT, close_fds=False, preexec_fn=lambda: as_fd_3(fd))
+    message = receive(notify, log)
     if "READY=1" not in message:
         fail(f"the first notification was {message!r}, not READY=1", log)
     listening = wait_for(lambda: re.findall(r"listening: http://[^:]+:(\d+)", read(log)), 10, "listening", log)
@@ -171,7 +187,7 @@ def systemd(binary, work):
         fail(f"/healthz on the inherited socket answered {status}", log)
     listener.close()  # only the server holds it now, as after systemd passed it
     os.kill(server.pid, signal.SIGUSR2)
-    message = notify.recv(4096).decode()
+    message = receive(notify, log)
     main = re.search(r"MAINPID=(\d+)", message)
     if not main or "READY=1" not in message:
         fail(f"after SIGUSR2 the notification was {message!r}, not MAINPID=… READY=1", log)

@@ -15,6 +15,7 @@
 #include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -27,6 +28,13 @@ static inline int clinux_fcntl_setfl(int fd, int flags) { return fcntl(fd, F_SET
 static inline int clinux_fcntl_getfl(int fd) { return fcntl(fd, F_GETFL); }
 static inline int clinux_fcntl_setfd(int fd, int flags) { return fcntl(fd, F_SETFD, flags); }
 static inline int clinux_dup_cloexec(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
+// `ioctl` is variadic too. SIOCOUTQ (= TIOCOUTQ): bytes in a TCP socket's send queue the peer has not
+// acknowledged yet; -1 on error.
+static inline int clinux_unacknowledged_bytes(int fd) {
+    int value = 0;
+    return ioctl(fd, TIOCOUTQ, &value) == 0 ? value : -1;
+}
 
 // EPOLL* constants are enum members of a C enum typed int in glibc; expose them as uint32_t.
 static const uint32_t CLINUX_EPOLLIN = EPOLLIN;

@@ -118,6 +118,12 @@ public enum Syscall {
         _ = Glibc.shutdown(fd, CInt(SHUT_WR))
     }
 
+    /// Bytes written to TCP socket `fd` that the peer has not acknowledged yet (`SIOCOUTQ`); nil on error.
+    public static func unacknowledgedBytes(_ fd: CInt) -> Int? {
+        let value = clinux_unacknowledged_bytes(fd)
+        return value >= 0 ? Int(value) : nil
+    }
+
     /// `close(2)`. Linux releases the fd even when close reports EINTR, so it is not retried.
     /// `fcntl(F_DUPFD_CLOEXEC)`: a second descriptor for the same open socket.
     public static func duplicate(_ fd: CInt) throws(SystemError) -> CInt {
