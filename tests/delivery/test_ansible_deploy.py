@@ -339,6 +339,36 @@ def test_moved_tag_recreates_the_stack(world):
     assert any("--force-recreate" in c for c in restarts(recap["calls"]))
 
 
+def test_a_failed_run_still_leaves_the_new_image_running(world):
+    # The lost-handler case: a new tag renders the compose file and pulls a new image, then a later task fails
+    # (the data package does not exist). force_handlers still recreates the stack before the play ends.
+    (world.standin_state / "next-image-id").write_text("sha256:stand-in-3\n")
+    result, recap = world.deploy("1.0.2", "v9.9.9")
+    assert result.returncode != 0
+    assert "Website data package v9.9.9 refused" in " ".join(result.stdout.split())
+    assert any("--force-recreate" in c for c in restarts(recap["calls"])), recap["calls"]
+    assert (world.standin_state / "running-image").read_text() == "sha256:stand-in-3\n"
+    assert "mywebsite:1.0.2" in (world.base / "docker-compose.yml").read_text()
+    # The re-run, with a package that exists, has nothing left to restart.
+    result, recap = world.deploy("1.0.2", "v1.1.0")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert restarts(recap["calls"]) == [], recap["calls"]
+
+
+def test_a_stack_left_on_an_older_image_is_recreated_by_the_next_run(world):
+    # A run cut short after it rendered the new tag and pulled, before any handler (killed, SSH dropped): the
+    # containers still run the old image although nothing on disk changes any more. The re-run compares.
+    (world.standin_state / "running-image").write_text("sha256:stand-in-2\n")
+    result, recap = world.deploy("1.0.2", "v1.1.0")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert recap["changed"] == 2, changed_tasks(result.stdout)  # the comparison, and the handler
+    assert any("--force-recreate" in c for c in restarts(recap["calls"]))
+    assert (world.standin_state / "running-image").read_text() == "sha256:stand-in-3\n"
+    # Back to the inputs the next steps start from.
+    result, _ = world.deploy("1.0.1", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
 def test_stopped_stack_is_started_without_recreating(world):
     (world.standin_state / "running").unlink()
     result, recap = world.deploy("1.0.1", "a1b2c3d")
