@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(libssl-dev libsqlite3-dev zlib1g-dev nginx-light curl openssl shellcheck util-linux iproute2 procps python3
     testssl.sh bsdextrautils libxml2-utils chromium libnghttp2-dev nghttp2-client python3-venv
-    prometheus pebble wrk systemd)
+    prometheus pebble wrk systemd logrotate)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

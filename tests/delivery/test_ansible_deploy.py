@@ -47,6 +47,8 @@ class Deployment:
         self.standin_log = root / "stand-ins.log"
         self.standin_state = root / "stand-in-state"
         self.standin_state.mkdir(parents=True)
+        self.logrotate_file = root / "etc" / "logrotate.d" / "mywebsite"
+        self.logrotate_file.parent.mkdir(parents=True)
         self.registry_log.touch()
         self.standin_log.touch()
         self.mywebsite_data = mywebsite_data
@@ -152,6 +154,8 @@ class Deployment:
             "application_container_command": str(STAND_INS / "container"),
             "application_compose_environment": {"STANDIN_LOG": str(self.standin_log),
                                                 "STANDIN_STATE": str(self.standin_state)},
+            "application_logrotate_file": str(self.logrotate_file),
+            "application_logrotate_owner": user,
             "application_gitlab_api_url": registry_url,
             "application_gitlab_project_id": "42",
             "application_gitlab_token": TOKEN,
@@ -267,6 +271,24 @@ def test_second_run_changes_nothing(world):
     assert recap["changed"] == 0, changed_tasks(result.stdout)
     assert restarts(recap["calls"]) == []
     assert recap["downloads"] == []
+
+
+def test_logrotate_rotates_the_logs_and_signals_the_server(world):
+    # The rule the role installed, run by the real logrotate (forced, as its daily run would past maxsize).
+    logs = world.base / "logs"
+    (logs / "access.log").write_text('127.0.0.1 - - "GET / HTTP/1.1" 200 10\n' * 100)
+    (logs / "error.log").write_text("info listening\n")
+    before = world.standin_log.read_text()
+    result = subprocess.run(["logrotate", "--force", "--state", str(world.root / "logrotate.state"),
+                             str(world.logrotate_file)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rotated = sorted(p.name for p in logs.iterdir())
+    assert not (logs / "access.log").exists() and not (logs / "error.log").exists(), rotated
+    assert any(re.fullmatch(r"access\.log-\d{8}-\d+", name) for name in rotated), rotated
+    calls = world.standin_log.read_text()[len(before):].splitlines()
+    # One signal for both files (sharedscripts), through the compose tool: the server reopens them.
+    assert calls == [f"compose --project-name mywebsite --file {world.base}/docker-compose.yml kill -s SIGUSR1 "
+                     "mywebsite"], calls
 
 
 def test_data_only_update_switches_without_restart(world):
