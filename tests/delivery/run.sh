@@ -77,7 +77,8 @@ check "shellcheck: ci/ and tests/delivery/" \
     shellcheck ci/*.sh tests/delivery/run.sh tests/delivery/stand-ins/*
 for environment in int prod; do
     check "ansible-playbook --syntax-check (inventory $environment)" \
-        bash -c "cd deployments/ansible && ansible-playbook --syntax-check -i inventories/$environment deploy.yml"
+        bash -c "cd deployments/ansible && ansible-playbook --syntax-check -i inventories/$environment deploy.yml \
+            rollback.yml"
 done
 check "ansible-lint --offline --profile production" \
     bash -c "cd deployments/ansible && ansible-lint --offline --profile production --nocolor"

@@ -168,11 +168,20 @@ class Deployment:
         return path
 
     def deploy(self, image_tag: str, data_ref: str = "", **extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+        return self.play("deploy.yml", ["-e", f"application_image_tag={image_tag}",
+                                        "-e", f"application_website_data_ref={data_ref}"], **extra)
+
+    def rollback(self) -> tuple[subprocess.CompletedProcess, dict]:
+        return self.play("rollback.yml", [])
+
+    def record(self) -> dict:
+        return yaml.safe_load((self.base / "deployment.yml").read_text())
+
+    def play(self, playbook: str, arguments: list[str], **extra: str) -> tuple[subprocess.CompletedProcess, dict]:
         log_before = self.standin_log.read_text()
         registry_before = self.registry_log.read_text()
-        argv = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/int", "deploy.yml", "-c", "local",
-                "-e", f"@{self.root / 'test-vars.yml'}", "-e", f"application_image_tag={image_tag}",
-                "-e", f"application_website_data_ref={data_ref}"]
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", "inventories/int", playbook, "-c", "local",
+                "-e", f"@{self.root / 'test-vars.yml'}", *arguments]
         for key, value in extra.items():
             argv += ["-e", f"{key}={value}"]
         env = tool_env(ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"), ANSIBLE_HOME=str(self.root / "ansible-home"),
@@ -389,6 +398,24 @@ def test_a_stack_left_on_an_older_image_is_recreated_by_the_next_run(world):
     # Back to the inputs the next steps start from.
     result, _ = world.deploy("1.0.1", "a1b2c3d")
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_rollback_returns_to_the_previous_image_and_data_in_one_command(world):
+    result, _ = world.deploy("1.0.3", "v1.1.0")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert world.record() == {"current": {"image_tag": "1.0.3", "website_data_ref": "v1.1.0"},
+                              "previous": {"image_tag": "1.0.1", "website_data_ref": "a1b2c3d"}}
+    world.wait_for_page("/en/", "Notes from release B")
+    result, recap = world.rollback()
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "mywebsite:1.0.1" in (world.base / "docker-compose.yml").read_text()
+    assert any("--force-recreate" in c for c in restarts(recap["calls"]))
+    assert world.current() == "releases/a1b2c3d"
+    assert recap["downloads"] == [], "the previous data release is still on the host"
+    world.wait_for_page("/en/", "Notes from the server room")
+    # The record swapped: the same command rolls forward again.
+    assert world.record() == {"current": {"image_tag": "1.0.1", "website_data_ref": "a1b2c3d"},
+                              "previous": {"image_tag": "1.0.3", "website_data_ref": "v1.1.0"}}
 
 
 def test_stopped_stack_is_started_without_recreating(world):
