@@ -9,7 +9,10 @@ kustomization using anything else fails the test rather than being rendered wron
 from __future__ import annotations
 
 import base64
+import http.server
+import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -157,6 +160,66 @@ def test_data_package_comes_from_init_containers_and_is_validated(overlay):
     assert "emptyDir" in volumes["website-data"]
 
 
+def test_the_fetch_script_downloads_through_a_redirect_without_forwarding_the_token(overlay, tmp_path):
+    """The init container's own script, run by sh and curl here: a registry answering with a redirect to
+    another host (as GitLab does, to object storage) gets the token; the storage host never does."""
+    _, objects = overlay
+    (deployment,) = find(objects, "Deployment")
+    fetch = next(c for c in deployment["spec"]["template"]["spec"]["initContainers"] if c["name"] == "fetch-data")
+    assert fetch["command"][:2] == ["sh", "-ec"]
+    data = tmp_path / "data"
+    data.mkdir()
+    script = fetch["command"][2].replace("/app/data", str(data))  # the emptyDir's mount point, here
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "site.db").write_bytes(b"database")
+    archive = tmp_path / "data.tgz"
+    subprocess.run(["tar", "-czf", archive, "-C", package, "site.db"], check=True)
+    seen: dict[str, str | None] = {}
+
+    class Storage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen["storage"] = self.headers.get("PRIVATE-TOKEN")
+            body = archive.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    storage = http.server.HTTPServer(("127.0.0.1", 0), Storage)
+
+    class Registry(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen["registry"] = self.headers.get("PRIVATE-TOKEN")
+            self.send_response(302)
+            # Another host name for the same machine: "localhost" is not the registry's 127.0.0.1.
+            self.send_header("Location", f"http://localhost:{storage.server_port}/bucket/data.tgz?signature=x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    registry = http.server.HTTPServer(("127.0.0.1", 0), Registry)
+    for server in (storage, registry):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {"PATH": os.environ["PATH"], "WEBSITE_DATA_TOKEN": "registry-secret",
+               "WEBSITE_DATA_URL": f"http://127.0.0.1:{registry.server_port}/api/v4/projects/42/packages/generic/"
+                                   "website-data/v1/data.tgz"}
+        result = subprocess.run(["sh", "-ec", script], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        registry.shutdown()
+        storage.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert seen == {"registry": "registry-secret", "storage": None}
+    assert (data / "site.db").read_bytes() == b"database"
+    assert not (data / ".data.tgz").exists()
+
+
 def test_behind_proxy_has_a_cluster_service_and_an_ingress():
     objects = render(KUBERNETES / "behind-proxy")
     (deployment,) = find(objects, "Deployment")
@@ -201,3 +264,33 @@ def test_direct_tls_has_a_load_balancer_and_the_certificate_secret():
 def test_namespace_enforces_the_restricted_pod_security_standard():
     (namespace,) = find(render(KUBERNETES / "base"), "Namespace")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_a_network_policy_seals_the_pods(overlay):
+    name, objects = overlay
+    (policy,) = find(objects, "NetworkPolicy")
+    (deployment,) = find(objects, "Deployment")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"].items() <= labels.items(), "the policy must select the site's pods"
+    assert sorted(spec["policyTypes"]) == ["Egress", "Ingress"]
+    (server,) = deployment["spec"]["template"]["spec"]["containers"]
+    declared = {port["name"] for port in server["ports"]}
+    allowed = [port["port"] for rule in spec["ingress"] for port in rule["ports"]]
+    assert set(allowed) <= declared, f"ingress names ports the container does not declare: {allowed}"
+    if name == "behind-proxy":
+        # Only the Ingress controller's namespace, only the site's port: the compose stack's internal network.
+        assert spec["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
+            "kubernetes.io/metadata.name": "ingress-nginx"}}}], "ports": [{"port": "http", "protocol": "TCP"}]}]
+    else:
+        # Facing the Internet through the LoadBalancer: any source, the two ports only.
+        assert all("from" not in rule for rule in spec["ingress"])
+        assert sorted(allowed) == ["http", "https"]
+    # Out: the cluster DNS, and HTTPS outside the cluster's private ranges; nothing else.
+    dns, https = spec["egress"]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+    assert https["ports"] == [{"port": 443, "protocol": "TCP"}]
+    block = https["to"][0]["ipBlock"]
+    assert block["cidr"] == "0.0.0.0/0" and set(block["except"]) == {"10.0.0.0/8", "172.16.0.0/12",
+                                                                      "192.168.0.0/16"}
