@@ -93,9 +93,12 @@ remove_project() {
     # shellcheck disable=SC2086 # IDs, one word each
     if [ -n "$ids" ]; then quiet podman rm -f -t 5 $ids >/dev/null || true; fi
     if podman pod exists "pod_$project" 2>/dev/null; then quiet podman pod rm -f "pod_$project" >/dev/null || true; fi
-    if podman network exists "${project}_frontend" 2>/dev/null; then
-        podman network rm -f "${project}_frontend" >/dev/null || true
-    fi
+    local network
+    for network in frontend backend; do
+        if podman network exists "${project}_$network" 2>/dev/null; then
+            podman network rm -f "${project}_$network" >/dev/null || true
+        fi
+    done
     local volume
     for volume in prometheus-data grafana-data acme-state; do
         podman volume rm -f "${project}_$volume" >/dev/null 2>&1 || true
@@ -416,15 +419,32 @@ if ! ss -Htln 'sport = :8080' | grep . >/dev/null; then
         if curl -s -m 3 -o /dev/null "http://$address:8080/healthz"; then fail "mywebsite answers on $address:8080"; fi
     done
 fi
-# …but nginx's network reaches it, by name.
-probe="$(quiet podman run --rm --name "$PREFIX-probe" --network "${STACK}_frontend" "localhost/$PREFIX-busybox" \
+# …but the internal network it shares with nginx reaches it, by name.
+probe="$(quiet podman run --rm --name "$PREFIX-probe" --network "${STACK}_backend" "localhost/$PREFIX-busybox" \
     busybox wget -q -O - http://mywebsite:8080/healthz)"
-[ -n "$probe" ] || fail "mywebsite:8080 is not reachable on the frontend network"
-ok "port 8080: not published on the host, reachable as mywebsite:8080 on the frontend network"
+[ -n "$probe" ] || fail "mywebsite:8080 is not reachable on the backend network"
+ok "port 8080: not published on the host, reachable as mywebsite:8080 on the backend network"
+# Sealed: the app container is on the internal network only; nginx alone is also on the published one; from the
+# internal network nothing outside answers.
+networks_of() { podman inspect --format '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$1"; }
+[ "$(networks_of "$web")" = "${STACK}_backend " ] || fail "mywebsite is on the networks: $(networks_of "$web")"
+[ "$(podman network inspect --format '{{.Internal}}' "${STACK}_backend")" = true ] ||
+    fail "${STACK}_backend is not an internal network"
+[ "$(networks_of "$proxy")" = "${STACK}_backend ${STACK}_frontend " ] ||
+    fail "nginx is on the networks: $(networks_of "$proxy")"
+# No way out from the internal network: a container on it has no default route (one on the published network,
+# the control, has one). (This sandbox drops container-to-host traffic, so the route is what can be observed.)
+routes() { quiet podman run --rm --network "$1" "localhost/$PREFIX-busybox" busybox ip route; }
+routes "${STACK}_frontend" | grep -q '^default via' || fail "no default route on ${STACK}_frontend: $(routes "${STACK}_frontend")"
+if routes "${STACK}_backend" | grep -q '^default'; then
+    fail "the internal network has a way out: $(routes "${STACK}_backend")"
+fi
+ok "sealed network: mywebsite only on ${STACK}_backend (internal, no default route), nginx on backend and frontend"
 # The access log on the bind mount names the client that nginx forwarded (X-Forwarded-For), not nginx.
 wait_until 10 "the request in $work/logs/access.log" grep -q '"GET /en/ HTTP/1.1" 200' "$work/logs/access.log"
 [ -s "$work/logs/error.log" ] || fail "no error.log in the log directory"
-proxy_ip="$(podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$proxy")"
+proxy_ip="$(podman inspect --format "{{(index .NetworkSettings.Networks \"${STACK}_backend\").IPAddress}}" "$proxy")"
+[ -n "$proxy_ip" ] || fail "nginx has no address on ${STACK}_backend"
 client="$(grep '"GET /en/ HTTP/1.1" 200' "$work/logs/access.log" | tail -1 | cut -d' ' -f1)"
 { [ -n "$client" ] && [ "$client" != "$proxy_ip" ]; } || fail "access.log names nginx ($proxy_ip) as the client"
 ok "log bind mount: access.log has the proxied requests with the forwarded client ($client), error.log exists"
@@ -465,7 +485,7 @@ ok "both containers: read-only root filesystem, no capabilities; nginx as UID 10
 export PROMETHEUS_IMAGE=localhost/mywebsite-ct-prometheus:latest
 compose "$STACK" -f compose.yml --profile monitoring up -d prometheus
 prometheus_api() {
-    quiet podman run --rm --network "${STACK}_frontend" "localhost/$PREFIX-busybox" \
+    quiet podman run --rm --network "${STACK}_backend" "localhost/$PREFIX-busybox" \
         busybox wget -q -O - "http://prometheus:9090/api/v1/$1"
 }
 scraped_up() { prometheus_api targets | grep -q '"health":"up"'; }
@@ -474,7 +494,7 @@ counted() { prometheus_api 'query?query=sum(mywebsite_http_requests_total)' | gr
 wait_until 30 "Prometheus to hold the site's request counters" counted
 wait_until 60 "${STACK}_prometheus_1 healthy" is_healthy "${STACK}_prometheus_1"
 # /metrics is on its own port only: the site's port answers 404.
-if quiet podman run --rm --network "${STACK}_frontend" "localhost/$PREFIX-busybox" \
+if quiet podman run --rm --network "${STACK}_backend" "localhost/$PREFIX-busybox" \
     busybox wget -q -O /dev/null http://mywebsite:8080/metrics 2>/dev/null; then
     fail "mywebsite:8080/metrics answers: metrics must stay on their own port"
 fi

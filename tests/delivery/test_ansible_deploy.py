@@ -272,6 +272,11 @@ def test_first_deployment_installs_everything(world):
 
 def test_rendered_compose_file_is_valid_for_the_compose_tools(world):
     validate_compose(world.base / "docker-compose.yml", world.root)
+    # The sealed network, as in the repository's compose.yml (the container suite runs that one).
+    rendered = yaml.safe_load((world.base / "docker-compose.yml").read_text())
+    assert rendered["networks"]["backend"]["internal"] is True
+    assert rendered["services"]["mywebsite"]["networks"] == ["backend"]
+    assert rendered["services"]["reverse_proxy"]["networks"] == ["frontend", "backend"]
 
 
 def test_second_run_changes_nothing(world):
@@ -434,6 +439,7 @@ def test_direct_tls_mode_drops_nginx_and_publishes_the_server(world):
     rendered = yaml.safe_load(compose.read_text())
     assert set(rendered["services"]) == {"mywebsite"}
     server = rendered["services"]["mywebsite"]
+    assert server["networks"] == ["frontend"] and set(rendered["networks"]) == {"frontend"}
     assert server["environment"]["SITE_MODE"] == "direct-tls"
     assert server["environment"]["REQUIRE_CERTIFICATE"] == "true"
     assert server["ports"] == ["443:443", "80:80"]
