@@ -7,9 +7,9 @@ Reads the response to GET URL slowly (about 2 MB/s, so the request is still in p
 SIGTERM) until GO_FILE exists, then at full speed to the end. Writes the body to OUT_FILE; exits 0 when the
 body is exactly Content-Length bytes, 1 otherwise.
 
-Why not `curl --limit-rate` throughout: a server that has written the last byte of a response exits; bytes
-still queued in its socket are then lost with the container's network namespace when a client is slower than
-the queue (docs/container.md). A client that keeps up after the stop tests what the drain itself promises.
+run.sh never creates GO_FILE: the client stays slow to the end, slower than the server's socket queue drains.
+A server that exited once it had written the last byte would lose what is still queued with the container's
+network namespace; the server stays until the client has acknowledged everything (lingering close).
 """
 
 import os
