@@ -64,7 +64,10 @@ def test_kaniko_publish_pushes_the_job_tag_with_credentials(workdir, shell, case
     assert result.returncode == 0, result.stderr
     args = recorded_args(record)
 
-    assert option_values(args, "--destination") == [f"docker.io/camille/mywebsite:{tag}"]
+    # The job's tag, and the commit's immutable one.
+    assert option_values(args, "--destination") == [
+        f"docker.io/camille/mywebsite:{tag}",
+        "docker.io/camille/mywebsite:sha-0123456789abcdef0123456789abcdef01234567"]
     assert option_values(args, "--context") == [f"dir://{project}"]
     assert option_values(args, "--dockerfile") == [f"{project}/Dockerfile"]
     assert option_values(args, "--target") == ["runtime-prebuilt"]
@@ -159,8 +162,9 @@ def test_deploy_script_runs_the_playbook_with_image_and_data_ref(workdir, enviro
     record.mkdir()
     env = {"PATH": os.environ["PATH"], "HOME": str(workdir), "STANDIN_RECORD": str(record),
            "ANSIBLE_PLAYBOOK": str(STAND_INS / "recorder"), "DEPLOY_SKIP_INSTALL": "1",
-           "STANDIN_ENV": "WEBSITE_DATA_TOKEN WEBSITE_DATA_API_URL WEBSITE_DATA_PROJECT_ID",
-           "CI_JOB_TOKEN": "job-token-value", "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
+           "STANDIN_ENV": "WEBSITE_DATA_TOKEN WEBSITE_DATA_TOKEN_HEADER WEBSITE_DATA_API_URL WEBSITE_DATA_PROJECT_ID",
+           "CI_JOB_TOKEN": "job-token-value", "WEBSITE_DATA_DEPLOY_TOKEN": "deploy-token-value",
+           "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
            "CI_PROJECT_ID": "42", "IMAGE_NAME": "docker.io/camille/mywebsite", **variables}
     result = subprocess.run(["bash", str(ROOT / "ci" / "deploy.sh"), environment], env=env, capture_output=True,
                             text=True, timeout=60, stdin=subprocess.DEVNULL)
@@ -170,8 +174,23 @@ def test_deploy_script_runs_the_playbook_with_image_and_data_ref(workdir, enviro
         "-e", f"application_website_data_ref={data_ref}", "-e",
         "application_image_repository=docker.io/camille/mywebsite"]
     assert (record / "cwd").read_text().strip() == str(ROOT / "deployments" / "ansible")
-    assert "WEBSITE_DATA_TOKEN=job-token-value" in (record / "env").read_text().splitlines()
-    assert "job-token-value" not in (record / "args").read_text()
+    # The hosts get the read-only deploy token, never the job's.
+    environment_seen = (record / "env").read_text().splitlines()
+    assert "WEBSITE_DATA_TOKEN=deploy-token-value" in environment_seen
+    assert "WEBSITE_DATA_TOKEN_HEADER=DEPLOY-TOKEN" in environment_seen
+    assert "job-token-value" not in (record / "env").read_text() + (record / "args").read_text()
+    assert "deploy-token-value" not in (record / "args").read_text()
+
+
+def test_deploy_script_refuses_a_data_package_without_a_deploy_token(workdir):
+    env = {"PATH": os.environ["PATH"], "HOME": str(workdir), "ANSIBLE_PLAYBOOK": str(STAND_INS / "recorder"),
+           "STANDIN_RECORD": str(workdir), "DEPLOY_SKIP_INSTALL": "1", "CI_JOB_TOKEN": "job-token-value",
+           "WEBSITE_DATA_PKG_REF": "v1.2.3", "CI_COMMIT_TAG": "v1.2.3"}
+    result = subprocess.run(["bash", str(ROOT / "ci" / "deploy.sh"), "prod"], env=env, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert "WEBSITE_DATA_DEPLOY_TOKEN is not set" in result.stderr and "read_package_registry" in result.stderr
+    assert not (workdir / "args").exists(), "the playbook must not run"
 
 
 def test_package_script_makes_a_reproducible_package(workdir):

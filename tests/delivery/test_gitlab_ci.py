@@ -6,6 +6,8 @@ GitLab itself is not reachable here; pipeline.py models the parts of its rules e
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import yaml
 
@@ -37,17 +39,19 @@ def push(branch: str) -> dict[str, str]:
     return {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": branch, "CI_COMMIT_REF_NAME": branch}
 
 
-def tag(name: str) -> dict[str, str]:
-    return {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": name, "CI_COMMIT_REF_NAME": name}
+def tag(name: str, protected: bool = True) -> dict[str, str]:
+    return {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": name, "CI_COMMIT_REF_NAME": name,
+            "CI_COMMIT_REF_PROTECTED": "true" if protected else "false"}
 
 
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7",
                  "CI_COMMIT_REF_NAME": "feature/search", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
 DEPLOY_MODE = {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "CI_COMMIT_REF_NAME": "main",
+               "CI_COMMIT_REF_PROTECTED": "true",
                "DEPLOY_MODE": "Y", "IMAGE_VERSION": "v1.2.2", "WEBSITE_DATA_PKG_REF": "v1.2.2"}
 CODE = ["Sources/App/Server.swift"]
 CONTENT = ["content/articles/epoll-event-loop/en.md", "Sources/App/Server.swift"]
-BUILD_AND_TEST = {"build": "on_success", "test": "on_success"}
+BUILD_AND_TEST = {"build": "on_success", "test": "on_success", "test:privileged": "on_success"}
 
 # scenario → {job: when}
 EXPECTED = [
@@ -60,6 +64,12 @@ EXPECTED = [
      {**BUILD_AND_TEST, "package": "on_success", "package:data": "on_success",
       "publish:image:release": "on_success", "publish:data": "on_success", "deploy:int": "manual",
       "deploy:prod": "manual"}),
+    (scenario("release tag v1.2.3 on an unprotected tag", None, **tag("v1.2.3", protected=False)),
+     {**BUILD_AND_TEST, "package": "on_success", "package:data": "on_success",
+      "publish:image:release": "on_success", "publish:data": "on_success", "deploy:int": "manual"}),
+    (scenario("DEPLOY_MODE=Y on an unprotected branch", None,
+              **{**DEPLOY_MODE, "CI_COMMIT_BRANCH": "fix", "CI_COMMIT_REF_NAME": "fix",
+                 "CI_COMMIT_REF_PROTECTED": "false"}), {"deploy:int": "manual"}),
     (scenario("release-candidate tag v1.2.3-rc1", None, **tag("v1.2.3-rc1")),
      {**BUILD_AND_TEST, "package": "on_success", "package:data": "on_success",
       "publish:image:release-candidate": "on_success", "publish:data": "on_success", "deploy:int": "manual"}),
@@ -87,10 +97,11 @@ def test_jobs_of_each_pipeline(ci, case, expected):
     assert {name: job.when for name, job in planned.items()} == expected
 
 
+SHA_TAG = "sha-0123456789abcdef0123456789abcdef01234567"  # immutable, next to the moving or release tag
 PUBLISHED_TAGS = [
-    ("push to the default branch, code only", "publish:image:latest", "latest"),
-    ("release tag v1.2.3", "publish:image:release", "v1.2.3"),
-    ("release-candidate tag v1.2.3-rc1", "publish:image:release-candidate", "v1.2.3-rc1"),
+    ("push to the default branch, code only", "publish:image:latest", f"latest {SHA_TAG}"),
+    ("release tag v1.2.3", "publish:image:release", f"v1.2.3 {SHA_TAG}"),
+    ("release-candidate tag v1.2.3-rc1", "publish:image:release-candidate", f"v1.2.3-rc1 {SHA_TAG}"),
 ]
 
 
@@ -132,7 +143,7 @@ def test_deploy_jobs_are_always_manual_and_pass_image_and_data_ref(ci):
         for name, job in pipeline.plan(ci, case).items():
             if job.stage == "deploy":
                 assert job.when == "manual", f"{case.name}: {name} would deploy without a click"
-    deploy_mode = pipeline.plan(ci, EXPECTED[9][0])
+    deploy_mode = pipeline.plan(ci, next(c for c, _ in EXPECTED if c.name == "DEPLOY_MODE=Y"))
     assert deploy_mode["deploy:prod"].variables["IMAGE_VERSION"] == "v1.2.2"
     assert deploy_mode["deploy:prod"].variables["WEBSITE_DATA_PKG_REF"] == "v1.2.2"
     for name in ("deploy:int", "deploy:prod"):
@@ -160,6 +171,27 @@ def test_rules_are_reusable_reference_blocks():
             assert isinstance(rule, pipeline.Reference) and rule[0] == ".rules", f"{name}: inline rule {rule}"
         if name.startswith("publish:"):
             assert job["rules"][0] == [".rules", "never-in-deploy-mode"], f"{name} must never run in DEPLOY_MODE"
+
+
+def test_the_test_job_runs_on_a_stock_docker_executor_and_the_privileged_rest_has_its_own_job(ci):
+    jobs = pipeline.jobs(ci)
+    assert jobs["test"]["script"] == ["scripts/test.sh --unprivileged"]
+    assert "tags" not in jobs["test"], "any shared Docker runner takes the test job"
+    assert jobs["test:privileged"]["script"] == ["scripts/test.sh --privileged-only"]
+    assert jobs["test:privileged"]["tags"] == ["privileged"]
+    # What each mode runs, asked of the script itself: together they are the README's `scripts/test.sh`.
+    def steps(*mode: str) -> list[str]:
+        result = subprocess.run([str(ROOT / "scripts/test.sh"), "--list", *mode], capture_output=True, text=True,
+                                timeout=30, check=True)
+        return result.stdout.split()
+    unprivileged, privileged, everything = steps("--unprivileged"), steps("--privileged-only"), steps()
+    assert "containers" not in unprivileged and "privileged" not in unprivileged
+    assert set(unprivileged) | set(privileged) == set(everything)
+    # The root-only tools are reached from those two steps only.
+    script = (ROOT / "scripts/test.sh").read_text()
+    for tool in ("tests/container/run.sh", "--filter PrivilegedPortTests"):
+        block = script[:script.index(tool)].rsplit("if runs ", 1)[1].split(";", 1)[0]
+        assert block in ("containers", "privileged"), f"{tool} runs in step {block}"
 
 
 def test_swift_jobs_keep_the_package_cache(ci):
