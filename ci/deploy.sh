@@ -6,7 +6,10 @@
 # IMAGE_VERSION         image tag to run; default: the pipeline's tag, else latest
 # WEBSITE_DATA_PKG_REF  website data package to install (package registry version); empty: keep the current data
 # SSH_PRIVATE_KEY, SSH_KNOWN_HOSTS   file variables: the deploy key and the hosts' keys
-# CI_JOB_TOKEN          downloads the data package (JOB-TOKEN header), passed through the environment
+# WEBSITE_DATA_DEPLOY_TOKEN  a read-only deploy token (read_package_registry) for the hosts' download of the data
+#                       package (DEPLOY-TOKEN header), passed through the environment; a masked, protected
+#                       variable. Never the job token: it can write to the registry. Needed when a data package
+#                       is deployed from a private project.
 # Set DEPLOY_SKIP_INSTALL=1 to use the ansible-playbook on PATH as it is (tests, or an image that has it).
 set -euo pipefail
 
@@ -40,9 +43,15 @@ if [ -n "${SSH_PRIVATE_KEY:-}" ]; then
     export ANSIBLE_PRIVATE_KEY_FILE=~/.ssh/id_deploy
 fi
 
-# The data package is downloaded by the hosts with this job's token (role variables read it from the
+# The data package is downloaded by the hosts with the read-only deploy token (role variables read it from the
 # environment, so it is on no command line).
-export WEBSITE_DATA_TOKEN="${CI_JOB_TOKEN:-}"
+if [ -n "$data_ref" ] && [ -z "${WEBSITE_DATA_DEPLOY_TOKEN:-}" ]; then
+    echo "deploy: WEBSITE_DATA_PKG_REF=$data_ref but WEBSITE_DATA_DEPLOY_TOKEN is not set: create a deploy token" \
+        "with read_package_registry and store it as a masked, protected CI/CD variable (docs/delivery.md)" >&2
+    exit 2
+fi
+export WEBSITE_DATA_TOKEN="${WEBSITE_DATA_DEPLOY_TOKEN:-}"
+export WEBSITE_DATA_TOKEN_HEADER=DEPLOY-TOKEN
 export WEBSITE_DATA_API_URL="${CI_API_V4_URL:-}"
 export WEBSITE_DATA_PROJECT_ID="${CI_PROJECT_ID:-}"
 

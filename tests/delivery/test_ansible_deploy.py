@@ -261,8 +261,11 @@ def test_first_deployment_installs_everything(world):
     assert not list((world.data_root / "incoming").iterdir())
     assert subprocess.run([str(world.mywebsite), "data", "check", str(world.data_root / "current")],
                           capture_output=True).returncode == 0
+    # The registry got the token; the object storage it redirected to did not.
     assert recap["downloads"] == [
-        "/api/v4/projects/42/packages/generic/website-data/a1b2c3d/data.tgz token=yes"]
+        "/api/v4/projects/42/packages/generic/website-data/a1b2c3d/data.tgz token=yes",
+        "storage /api/v4/projects/42/packages/generic/website-data/a1b2c3d/data.tgz?X-Amz-Signature=stand-in "
+        "token=no"]
     # Started once, by the handler, after the data was in place.
     assert any(" up --detach --force-recreate --remove-orphans" in c for c in recap["calls"])
 
