@@ -10,6 +10,8 @@
 #                       package (DEPLOY-TOKEN header), passed through the environment; a masked, protected
 #                       variable. Never the job token: it can write to the registry. Needed when a data package
 #                       is deployed from a private project.
+# image-digest.txt      (in CI_PROJECT_DIR, the publish job's artifact) the digest it pushed: the hosts run exactly
+#                       that image (IMAGE:TAG@DIGEST), whatever the tag names by the time the manual job runs
 # Set DEPLOY_SKIP_INSTALL=1 to use the ansible-playbook on PATH as it is (tests, or an image that has it).
 set -euo pipefail
 
@@ -58,5 +60,12 @@ export WEBSITE_DATA_PROJECT_ID="${CI_PROJECT_ID:-}"
 echo "deploy: $environment, image ${IMAGE_NAME:-(inventory default)}:$image_version, data ${data_ref:-(unchanged)}"
 cd "$ansible_dir"
 extra=(-e "application_image_tag=$image_version" -e "application_website_data_ref=$data_ref")
+digest_file="${CI_PROJECT_DIR:-$root}/image-digest.txt"
+if [ -f "$digest_file" ]; then
+    digest="$(tr -d '[:space:]' <"$digest_file")"
+    [[ "$digest" =~ ^sha256:[0-9a-f]{64}$ ]] || { echo "deploy: $digest_file holds '$digest', not a digest" >&2; exit 2; }
+    extra+=(-e "application_image_digest=$digest")
+    echo "deploy: pinned to the digest the pipeline pushed, $digest"
+fi
 [ -z "${IMAGE_NAME:-}" ] || extra+=(-e "application_image_repository=$IMAGE_NAME")
 exec "${ANSIBLE_PLAYBOOK:-ansible-playbook}" -i "inventories/$environment" deploy.yml "${extra[@]}"

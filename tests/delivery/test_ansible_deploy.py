@@ -411,8 +411,8 @@ def test_a_stack_left_on_an_older_image_is_recreated_by_the_next_run(world):
 def test_rollback_returns_to_the_previous_image_and_data_in_one_command(world):
     result, _ = world.deploy("1.0.3", "v1.1.0")
     assert result.returncode == 0, result.stdout[-4000:]
-    assert world.record() == {"current": {"image_tag": "1.0.3", "website_data_ref": "v1.1.0"},
-                              "previous": {"image_tag": "1.0.1", "website_data_ref": "a1b2c3d"}}
+    assert world.record() == {"current": {"image_tag": "1.0.3", "image_digest": "", "website_data_ref": "v1.1.0"},
+                              "previous": {"image_tag": "1.0.1", "image_digest": "", "website_data_ref": "a1b2c3d"}}
     world.wait_for_page("/en/", "Notes from release B")
     result, recap = world.rollback()
     assert result.returncode == 0, result.stdout[-4000:]
@@ -422,8 +422,22 @@ def test_rollback_returns_to_the_previous_image_and_data_in_one_command(world):
     assert recap["downloads"] == [], "the previous data release is still on the host"
     world.wait_for_page("/en/", "Notes from the server room")
     # The record swapped: the same command rolls forward again.
-    assert world.record() == {"current": {"image_tag": "1.0.1", "website_data_ref": "a1b2c3d"},
-                              "previous": {"image_tag": "1.0.3", "website_data_ref": "v1.1.0"}}
+    assert world.record() == {"current": {"image_tag": "1.0.1", "image_digest": "", "website_data_ref": "a1b2c3d"},
+                              "previous": {"image_tag": "1.0.3", "image_digest": "", "website_data_ref": "v1.1.0"}}
+
+
+def test_a_digest_pins_the_image_and_a_malformed_one_is_refused(world):
+    digest = "sha256:" + "ab" * 32
+    result, recap = world.deploy("1.0.1", "a1b2c3d", application_image_digest=digest)
+    assert result.returncode == 0, result.stdout[-4000:]
+    compose = yaml.safe_load((world.base / "docker-compose.yml").read_text())
+    assert compose["services"]["mywebsite"]["image"] == f"docker.io/mywebsite/mywebsite:1.0.1@{digest}"
+    assert world.record()["current"]["image_digest"] == digest
+    result, _ = world.deploy("1.0.1", "a1b2c3d", application_image_digest="sha256:nothex")
+    assert result.returncode != 0 and "application_image_digest" in result.stdout
+    # Back to the inputs the next steps start from.
+    result, _ = world.deploy("1.0.1", "a1b2c3d")
+    assert result.returncode == 0, result.stdout[-4000:]
 
 
 def test_stopped_stack_is_started_without_recreating(world):

@@ -182,6 +182,23 @@ def test_deploy_script_runs_the_playbook_with_image_and_data_ref(workdir, enviro
     assert "deploy-token-value" not in (record / "args").read_text()
 
 
+@pytest.mark.parametrize(("content", "status"), [("sha256:" + "0f" * 32 + "\n", 0), ("latest\n", 2)])
+def test_deploy_script_pins_the_digest_the_pipeline_pushed(workdir, content, status):
+    record = workdir / "record"
+    record.mkdir()
+    (workdir / "image-digest.txt").write_text(content)
+    env = {"PATH": os.environ["PATH"], "HOME": str(workdir), "STANDIN_RECORD": str(record),
+           "ANSIBLE_PLAYBOOK": str(STAND_INS / "recorder"), "DEPLOY_SKIP_INSTALL": "1",
+           "CI_PROJECT_DIR": str(workdir), "CI_COMMIT_BRANCH": "main"}
+    result = subprocess.run(["bash", str(ROOT / "ci" / "deploy.sh"), "int"], env=env, capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == status, result.stderr
+    if status == 0:
+        assert f"application_image_digest={content.strip()}" in (record / "args").read_text().splitlines()
+    else:
+        assert "not a digest" in result.stderr and not (record / "args").exists()
+
+
 def test_deploy_script_refuses_a_data_package_without_a_deploy_token(workdir):
     env = {"PATH": os.environ["PATH"], "HOME": str(workdir), "ANSIBLE_PLAYBOOK": str(STAND_INS / "recorder"),
            "STANDIN_RECORD": str(workdir), "DEPLOY_SKIP_INSTALL": "1", "CI_JOB_TOKEN": "job-token-value",
