@@ -19,7 +19,7 @@ import pytest
 
 import pipeline
 from conftest import ROOT, STAND_INS
-from test_gitlab_ci import CI_FILE, EXPECTED
+from test_gitlab_ci import CI_FILE, EXPECTED, SHA_TAG
 
 PASSWORD = 'p@ss:w"rd$1\\ with spaces'
 SHELLS = ["sh"] + (["busybox"] if shutil.which("busybox") else [])
@@ -38,7 +38,8 @@ def publish_env(case_name: str, job: str, record, project_dir, **overrides: str)
 
 def run_publish(env: dict[str, str], shell: str = "sh") -> subprocess.CompletedProcess:
     argv = [shell, "sh"] if shell == "busybox" else [shell]
-    return subprocess.run(argv + [str(ROOT / "ci" / "kaniko-publish.sh")], env=env, cwd=env["CI_PROJECT_DIR"],
+    # Through the jobs' own entry point, which picks Kaniko by default.
+    return subprocess.run(argv + [str(ROOT / "ci" / "publish-image.sh")], env=env, cwd=env["CI_PROJECT_DIR"],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
@@ -197,6 +198,40 @@ def test_deploy_script_pins_the_digest_the_pipeline_pushed(workdir, content, sta
         assert f"application_image_digest={content.strip()}" in (record / "args").read_text().splitlines()
     else:
         assert "not a digest" in result.stderr and not (record / "args").exists()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_buildah_publish_builds_once_and_pushes_each_tag(workdir, shell):
+    record, project, auth_dir = workdir / "record", workdir / "project", workdir / "tmp"
+    record.mkdir()
+    project.mkdir()
+    env = publish_env("release tag v1.2.3", "publish:image:release", record, project, IMAGE_BUILDER="buildah",
+                      BUILDAH=str(STAND_INS / "buildah"), BUILDAH_AUTH_DIR=str(auth_dir))
+    argv = [shell, "sh"] if shell == "busybox" else [shell]
+    result = subprocess.run(argv + [str(ROOT / "ci" / "publish-image.sh")], env=env, cwd=project,
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    calls = [c.strip("\n").split("\n") for c in (record / "buildah-calls").read_text().split("--\n") if c]
+    build, *pushes = calls
+    assert build[:2] == ["--storage-driver=vfs", "build"]
+    assert option_values(build, "--target") == ["runtime-prebuilt"]
+    image = "docker.io/camille/mywebsite"
+    assert option_values(build, "--tag") == [f"{image}:v1.2.3", f"{image}:{SHA_TAG}"]
+    assert "VERSION=v1.2.3" in option_values(build, "--build-arg")
+    assert build[-1] == str(project)
+    assert [p[-1] for p in pushes] == [f"docker://{image}:v1.2.3", f"docker://{image}:{SHA_TAG}"]
+    # The credentials: outside the context, 0600, removed afterwards; the digest for the deploy jobs.
+    assert json.loads((record / "auth.json").read_text())["auths"]["docker.io"]["auth"] == base64.b64encode(
+        f"camille:{PASSWORD}".encode()).decode()
+    assert (record / "auth.mode").read_text().strip() == "600"
+    assert not list(auth_dir.iterdir()) and not list(project.glob("*auth*"))
+    assert (project / "image-digest.txt").read_text().startswith("sha256:")
+
+
+def test_publish_image_refuses_an_unknown_builder(workdir):
+    result = subprocess.run(["sh", str(ROOT / "ci" / "publish-image.sh")], env={"PATH": os.environ["PATH"],
+                            "IMAGE_BUILDER": "docker"}, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and "kaniko or buildah" in result.stderr
 
 
 def test_deploy_script_refuses_a_data_package_without_a_deploy_token(workdir):

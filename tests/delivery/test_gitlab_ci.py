@@ -150,13 +150,18 @@ def test_deploy_jobs_are_always_manual_and_pass_image_and_data_ref(ci):
         assert pipeline.jobs(ci)[name]["script"] == ['bash ci/deploy.sh "$DEPLOY_ENVIRONMENT"']
 
 
-def test_publish_jobs_use_kaniko_and_a_script_file(ci):
+def test_publish_jobs_use_kaniko_or_buildah_and_a_script_file(ci):
+    variables = ci["variables"]
+    assert variables["IMAGE_BUILDER"]["value"] == "kaniko"
+    assert variables["IMAGE_BUILDER"]["options"] == ["kaniko", "buildah"]
+    default = variables["IMAGE_BUILDER_IMAGE"]
+    assert default.startswith("gcr.io/kaniko-project/executor:")
+    assert default.endswith("-debug"), "the debug image has the shell GitLab's runner needs"
     for name in ("publish:image:latest", "publish:image:release", "publish:image:release-candidate"):
         job = pipeline.jobs(ci)[name]
-        assert job["image"]["name"].startswith("gcr.io/kaniko-project/executor:")
-        assert job["image"]["name"].endswith("-debug"), "the debug image has the shell GitLab's runner needs"
+        assert job["image"]["name"] == "${IMAGE_BUILDER_IMAGE}"
         assert job["image"]["entrypoint"] == [""]
-        assert job["script"] == ["sh ci/kaniko-publish.sh"]
+        assert job["script"] == ["sh ci/publish-image.sh"]
         assert job["artifacts"]["paths"] == ["image-digest.txt"]
         assert job["variables"]["IMAGE_DIGEST_FILE"] == "${CI_PROJECT_DIR}/image-digest.txt"
         assert "services" not in job, "no Docker-in-Docker"
