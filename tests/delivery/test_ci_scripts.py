@@ -228,6 +228,25 @@ def test_buildah_publish_builds_once_and_pushes_each_tag(workdir, shell):
     assert (project / "image-digest.txt").read_text().startswith("sha256:")
 
 
+def test_compile_check_builds_the_source_target_and_pushes_nothing(workdir):
+    record, project = workdir / "record", workdir / "project"
+    record.mkdir()
+    project.mkdir()
+    env = {"PATH": os.environ["PATH"], "STANDIN_RECORD": str(record), "CI_PROJECT_DIR": str(project),
+           "KANIKO_EXECUTOR": str(STAND_INS / "kaniko-executor"), "KANIKO_DOCKER_CONFIG": str(record / "none"),
+           "SWIFT_VERSION": "6.3", "CI_COMMIT_SHA": "0" * 40}
+    job = pipeline.jobs(pipeline.load(CI_FILE))["image:compile-check"]
+    assert job["script"] == ["sh ci/kaniko-compile-check.sh"] and job["image"]["name"].endswith("-debug")
+    result = subprocess.run(["sh", str(ROOT / "ci" / "kaniko-compile-check.sh")], env=env, cwd=project,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    args = recorded_args(record)
+    assert option_values(args, "--target") == ["runtime"]
+    assert "--no-push" in args and "--cache=false" in args
+    assert option_values(args, "--build-arg") == ["SWIFT_VERSION=6.3", f"REVISION={'0' * 40}"]
+    assert not (record / "config.json").exists(), "no credentials: nothing is pushed"
+
+
 def test_publish_image_refuses_an_unknown_builder(workdir):
     result = subprocess.run(["sh", str(ROOT / "ci" / "publish-image.sh")], env={"PATH": os.environ["PATH"],
                             "IMAGE_BUILDER": "docker"}, capture_output=True, text=True, timeout=30)

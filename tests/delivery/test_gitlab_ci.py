@@ -51,7 +51,8 @@ DEPLOY_MODE = {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main", "CI_COMM
                "DEPLOY_MODE": "Y", "IMAGE_VERSION": "v1.2.2", "WEBSITE_DATA_PKG_REF": "v1.2.2"}
 CODE = ["Sources/App/Server.swift"]
 CONTENT = ["content/articles/epoll-event-loop/en.md", "Sources/App/Server.swift"]
-BUILD_AND_TEST = {"build": "on_success", "test": "on_success", "test:privileged": "on_success"}
+BUILD_AND_TEST = {"build": "on_success", "test": "on_success", "test:privileged": "on_success",
+                  "image:compile-check": "on_success"}
 
 # scenario → {job: when}
 EXPECTED = [
