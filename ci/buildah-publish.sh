@@ -11,19 +11,9 @@
 #   BUILDAH_STORAGE_DRIVER  default vfs (overlay needs a fuse device or privileges)
 set -eu
 
-fail() {
-    echo "buildah-publish: $*" >&2
-    exit 1
-}
-
-[ "${DEPLOY_MODE:-N}" != "Y" ] || fail "DEPLOY_MODE=Y pipelines only deploy; nothing is published"
-[ -n "${DOCKERHUB_REGISTRY:-}" ] || fail "DOCKERHUB_REGISTRY is not set (e.g. docker.io)"
-[ -n "${DOCKERHUB_USER:-}" ] || fail "DOCKERHUB_USER is not set"
-[ -n "${DOCKERHUB_PASSWORD:-}" ] || fail "DOCKERHUB_PASSWORD is not set"
-[ -n "${IMAGE_TAGS:-}" ] || fail "IMAGE_TAGS is not set (e.g. latest or v1.2.3)"
-case "$DOCKERHUB_REGISTRY" in
-    *[!A-Za-z0-9.:-]*) fail "DOCKERHUB_REGISTRY must be a host name with an optional port, got '$DOCKERHUB_REGISTRY'" ;;
-esac
+publisher="buildah-publish"
+# shellcheck source=ci/publish-inputs.sh
+. "$(dirname "$0")/publish-inputs.sh"
 
 context="${CI_PROJECT_DIR:-$(pwd)}"
 buildah="${BUILDAH:-buildah}"

@@ -15,21 +15,9 @@
 #   KANIKO_DOCKER_CONFIG  directory of the registry config.json, default /kaniko/.docker
 set -eu
 
-fail() {
-    echo "kaniko-publish: $*" >&2
-    exit 1
-}
-
-[ "${DEPLOY_MODE:-N}" != "Y" ] || fail "DEPLOY_MODE=Y pipelines only deploy; nothing is published"
-[ -n "${DOCKERHUB_REGISTRY:-}" ] || fail "DOCKERHUB_REGISTRY is not set (e.g. docker.io)"
-[ -n "${DOCKERHUB_USER:-}" ] || fail "DOCKERHUB_USER is not set"
-[ -n "${DOCKERHUB_PASSWORD:-}" ] || fail "DOCKERHUB_PASSWORD is not set"
-[ -n "${IMAGE_TAGS:-}" ] || fail "IMAGE_TAGS is not set (e.g. latest or v1.2.3)"
-
-# The registry name goes into JSON unquoted by any tool: allow host[:port] characters only.
-case "$DOCKERHUB_REGISTRY" in
-    *[!A-Za-z0-9.:-]*) fail "DOCKERHUB_REGISTRY must be a host name with an optional port, got '$DOCKERHUB_REGISTRY'" ;;
-esac
+publisher="kaniko-publish"
+# shellcheck source=ci/publish-inputs.sh
+. "$(dirname "$0")/publish-inputs.sh"
 
 context="${CI_PROJECT_DIR:-$(pwd)}"
 executor="${KANIKO_EXECUTOR:-/kaniko/executor}"
