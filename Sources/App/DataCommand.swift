@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Reactor
 import Site
 
 /// `mywebsite data …`: the website data package. `check` runs in this binary (it needs only SQLite, so the
@@ -54,9 +55,7 @@ struct DataCommand: ParsableCommand {
 
 /// Replaces this process with `mywebsite-data` from the same directory as this binary.
 private func forwardToDataTool(_ arguments: [String]) throws -> Never {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let own = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    let own = Executable.path() ?? ""
     let directory = own.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
     let tool = directory + "/mywebsite-data"
     guard access(tool, X_OK) == 0 else {

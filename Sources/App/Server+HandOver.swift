@@ -18,7 +18,7 @@ extension Server {
     /// What an upgrade needs and where it stands.
     struct UpgradeState {
         /// This executable's path, read at start (once replaced on disk, `/proc/self/exe` names a deleted file).
-        var executable = ListenerHandOver.executablePath()
+        var executable = Executable.path()
         /// Every listening socket and its name, in the order the successor gets them.
         var sockets: [(fd: CInt, name: String)] = []
         /// The pid started by the last `SIGUSR2` while it has not exited; 0 when none.
@@ -139,6 +139,8 @@ extension Server {
 
     /// Reaps the upgrade's process if it exited (a bad binary or configuration): this one keeps serving.
     func reapFailedUpgrade() {
+        // Draining because the new process took over: its later exit is not a failed upgrade (and not ours).
+        guard shutdownStartedAt.load(ordering: .acquiring) == 0 else { return }
         upgrade.withLock { state in
             guard state.child > 0 else { return }
             var status: CInt = 0

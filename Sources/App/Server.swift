@@ -376,11 +376,9 @@ final class Server: Sendable {
     private func handle(signal: CInt) {
         switch signal {
         case SIGTERM, SIGINT:
+            let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
             let successor = upgrade.withLock { $0.child }
-            beginShutdown(
-                reason: successor > 0
-                    ? "SIGTERM (pid \(successor) took over the listening sockets)"
-                    : signal == SIGTERM ? "SIGTERM" : "SIGINT")
+            beginShutdown(reason: successor > 0 ? "\(name) (pid \(successor), started by SIGUSR2, serves)" : name)
         case SIGUSR2:
             // Starting the new binary forks this process: done on the watchdog thread, not on this loop.
             upgradeRequested.store(true, ordering: .releasing)

@@ -26,7 +26,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     private var peerClosed = false
     /// Lingering: our FIN is sent, input is discarded, and the socket stays open until the peer closes, its
     /// queue drains, or progress stops (see `lingerTimerFired`).
-    private var lingering: (since: Int64, progressAt: Int64, unacknowledged: Int)?
+    private var lingering: (progressAt: Int64, unacknowledged: Int)?
     private var closed = false
     private var readPaused = false
     /// Latency: when the first response not yet fully written was asked for, and how many are in flight (a
@@ -310,7 +310,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
         else { return close() }
         if unacknowledged == 0 && !mayStillSend && inbound.isEmpty { return close() }  // nothing to wait for
         let now = server.loop.now
-        lingering = (since: now, progressAt: now, unacknowledged: unacknowledged)
+        lingering = (progressAt: now, unacknowledged: unacknowledged)
         stream.shutdownWrite()
         inbound.consume(inbound.readableCount)
         armLingerTimer(now: now)
@@ -349,9 +349,8 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
             linger.unacknowledged = unacknowledged
         }
         lingering = linger
-        let quietSince = max(linger.progressAt, linger.since)
         // All acknowledged: done, unless the client may still be sending (then give it `lingerQuiet` to stop).
-        if unacknowledged == 0 && (!mayStillSend || now - quietSince >= Self.lingerQuiet) {
+        if unacknowledged == 0 && (!mayStillSend || now - linger.progressAt >= Self.lingerQuiet) {
             return close()
         }
         if unacknowledged > 0 && now - linger.progressAt >= server.configuration.writeTimeout {

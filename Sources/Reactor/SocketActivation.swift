@@ -65,11 +65,6 @@ public struct SocketActivation: Equatable, Sendable {
             sockets: names.enumerated().map { Socket(fd: firstFD + CInt($0.offset), name: $0.element) })
     }
 
-    /// The descriptors whose name is `name`, in fd order.
-    public func fds(named name: String) -> [CInt] {
-        sockets.filter { $0.name == name }.map(\.fd)
-    }
-
     /// A non-empty run of ASCII digits (no sign, no spaces) as an Int, or nil; at most 10 digits.
     private static func decimal(_ text: String) -> Int? {
         let utf8 = text.utf8

@@ -6,8 +6,7 @@ import Testing
         let env = ["LISTEN_FDS": "3", "LISTEN_PID": "42", "LISTEN_FDNAMES": "https:https:http"]
         let activation = try #require(try SocketActivation.inherited(environment: env, pid: 42))
         #expect(activation.sockets.map(\.fd) == [3, 4, 5])
-        #expect(activation.fds(named: "https") == [3, 4])
-        #expect(activation.fds(named: "http") == [5])
+        #expect(activation.sockets.map(\.name) == ["https", "https", "http"])
     }
 
     @Test func namesDefaultToUnknownLikeSystemd() throws {

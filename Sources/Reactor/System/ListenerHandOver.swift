@@ -90,9 +90,13 @@ public enum ListenerHandOver {
         return pid
     }
 
-    /// This executable's path, as the kernel knows it now (`/proc/self/exe`). Read it at start: once the file
-    /// is replaced on disk the link names the deleted inode.
-    public static func executablePath() -> String? {
+}
+
+/// This process's executable.
+public enum Executable {
+    /// Its path, as the kernel knows it now (`/proc/self/exe`). A server that re-executes itself reads it at
+    /// start: once the file is replaced on disk, the link names the deleted inode.
+    public static func path() -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard n > 0 else { return nil }
