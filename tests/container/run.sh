@@ -28,6 +28,7 @@ done
 [ "$(id -u)" -eq 0 ] || fail "run as root (rootful podman)"
 
 IMAGE="localhost/$PREFIX:test"
+UPDATE_IMAGE="localhost/$PREFIX:update"               # the same with one more label: the rolling update's target
 STAGE_IMAGE="localhost/$PREFIX-package-stage:test"   # the Dockerfile's package-prebuilt stage, named for clean-up
 SWIFT_STUB="localhost/$PREFIX-swift-stub:test"        # stands in for the Swift image (swift-stub.Dockerfile)
 SOURCE_IMAGE="localhost/$PREFIX-source:test"          # the default target, built with the stand-in
@@ -129,7 +130,7 @@ remove_built_images() {
         $(podman images -a -q --no-trunc --filter "label=org.opencontainers.image.version=$version"); do
         walk_built_here "$image"
     done
-    for image in "$IMAGE" "$STAGE_IMAGE" "$SOURCE_IMAGE" "$SWIFT_STUB"; do
+    for image in "$UPDATE_IMAGE" "$IMAGE" "$STAGE_IMAGE" "$SOURCE_IMAGE" "$SWIFT_STUB"; do
         if podman image exists "$image" 2>/dev/null; then quiet podman rmi "$image" >/dev/null; fi
     done
     # Each walk lists an image before its parent; podman removes what it can and names what it cannot (a parent
@@ -147,7 +148,7 @@ cleanup() {
         print_timings
         return
     fi
-    for name in "$SINGLE" "$CRASH" "$WATCHDOG" "$PREFIX-probe"; do
+    for name in "$SINGLE" "$CRASH" "$WATCHDOG" "$PREFIX-probe" "$PREFIX-load"; do
         podman container exists "$name" 2>/dev/null && quiet podman rm -f -t 5 "$name" >/dev/null
     done
     remove_project "$STACK"
@@ -394,10 +395,11 @@ export MYWEBSITE_IMAGE="$IMAGE" MYWEBSITE_DATA_DIR="$work/data" MYWEBSITE_LOG_DI
     MYWEBSITE_HTTP_PORT="$http_port" MYWEBSITE_SITE_URL="https://localhost:$https_port"
 compose "$STACK" -f compose.yml up -d
 web="${STACK}_mywebsite_1"
+web2="${STACK}_mywebsite-2_1"
 proxy="${STACK}_reverse_proxy_1"
-# podman-compose does not wait for `condition: service_healthy` (podman 4.3): wait here.
 wait_until 60 "$web healthy" is_healthy "$web"
-ok "compose up: mywebsite healthy"
+wait_until 60 "$web2 healthy" is_healthy "$web2"
+ok "compose up: both mywebsite replicas healthy"
 site="https://localhost:$https_port"
 wait_until 30 "nginx to answer on $site" curl -fsS --cacert "$work/ca/ca.crt" -o /dev/null "$site/en/"
 wait_until 30 "$proxy healthy" is_healthy "$proxy"
@@ -425,7 +427,9 @@ ok "port 8080: not published on the host, reachable as mywebsite:8080 on the bac
 # Sealed: the app container is on the internal network only; nginx alone is also on the published one; from the
 # internal network nothing outside answers.
 networks_of() { podman inspect --format '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}' "$1"; }
-[ "$(networks_of "$web")" = "${STACK}_backend " ] || fail "mywebsite is on the networks: $(networks_of "$web")"
+for replica in "$web" "$web2"; do
+    [ "$(networks_of "$replica")" = "${STACK}_backend " ] || fail "$replica is on the networks: $(networks_of "$replica")"
+done
 [ "$(podman network inspect --format '{{.Internal}}' "${STACK}_backend")" = true ] ||
     fail "${STACK}_backend is not an internal network"
 [ "$(networks_of "$proxy")" = "${STACK}_backend ${STACK}_frontend " ] ||
@@ -437,7 +441,7 @@ routes "${STACK}_frontend" | grep -q '^default via' || fail "no default route on
 if routes "${STACK}_backend" | grep -q '^default'; then
     fail "the internal network has a way out: $(routes "${STACK}_backend")"
 fi
-ok "sealed network: mywebsite only on ${STACK}_backend (internal, no default route), nginx on backend and frontend"
+ok "sealed network: both replicas only on ${STACK}_backend (internal, no default route), nginx on backend and frontend"
 # The access log on the bind mount names the client that nginx forwarded (X-Forwarded-For), not nginx.
 wait_until 10 "the request in $work/logs/access.log" grep -q '"GET /en/ HTTP/1.1" 200' "$work/logs/access.log"
 [ -s "$work/logs/error.log" ] || fail "no error.log in the log directory"
@@ -468,7 +472,7 @@ wait_until 15 "the rebuilt package to be served" page_has_token
 [ "$(podman inspect --format '{{.State.StartedAt}}' "$web")" = "$web_started" ] || fail "mywebsite restarted"
 ok "replaced data package served within seconds, without a restart"
 # Checkov's Compose checks saw the file; here is what podman actually ran.
-for container in "$web" "$proxy"; do
+for container in "$web" "$web2" "$proxy"; do
     [ "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$container")" = true ] ||
         fail "$container: root filesystem not read-only"
     caps="$(podman inspect --format '{{json .EffectiveCaps}}' "$container")"
@@ -476,7 +480,43 @@ for container in "$web" "$proxy"; do
 done
 nginx_user="$(awk '/^Uid:/ { print $2 }' "/proc/$(podman inspect --format '{{.State.Pid}}' "$proxy")/status")"
 [ "$nginx_user" = 101 ] || fail "nginx runs as UID $nginx_user"
-ok "both containers: read-only root filesystem, no capabilities; nginx as UID 101"
+ok "every container: read-only root filesystem, no capabilities; nginx as UID 101"
+# An image update under load, from inside the published network: scripts/rolling-update.sh replaces one replica
+# at a time while 4 curl loops (HTTP/2 keep-alive and HTTP/1.1 `Connection: close`) go through nginx.
+printf 'FROM %s\nLABEL io.github.mywebsite.update=%s\n' "$IMAGE" "$version" |
+    quiet podman build --pull=never --format docker -t "$UPDATE_IMAGE" -f - "$work" >/dev/null
+update_id="$(podman image inspect --format '{{.Id}}' "$UPDATE_IMAGE")"
+mkdir -p "$work/load"
+proxy_frontend_ip="$(podman inspect --format "{{(index .NetworkSettings.Networks \"${STACK}_frontend\").IPAddress}}" "$proxy")"
+quiet podman run -d --name "$PREFIX-load" --network "${STACK}_frontend" --user 0 \
+    -v "$here/load_loop.sh:/load_loop.sh:ro" -v "$work/ca/ca.crt:/ca.crt:ro" -v "$work/load:/out" \
+    docker.io/library/nginx:stable bash /load_loop.sh "https://localhost/en/" "$proxy_frontend_ip" 4 /out /ca.crt >/dev/null
+answered() { [ "$(cat "$work"/load/codes-* 2>/dev/null | wc -l)" -ge 100 ]; }
+wait_until 30 "the load to get its first answers" answered
+before_update="$(cat "$work"/load/codes-* | wc -l)"
+MYWEBSITE_IMAGE="$UPDATE_IMAGE" "$repo/scripts/rolling-update.sh" --engine podman --project "$STACK" -- \
+    "$repo/.venv-container/bin/podman-compose" -f compose.yml >"$work/rolling-update.log" 2>&1 ||
+    { cat "$work/rolling-update.log" >&2; fail "scripts/rolling-update.sh failed"; }
+during_update="$(($(cat "$work"/load/codes-* | wc -l) - before_update))"
+sleep 2
+touch "$work/load/stop"
+load_stopped() { [ "$(podman inspect --format '{{.State.Running}}' "$PREFIX-load")" = false ]; }
+wait_until 30 "the load loops to stop" load_stopped
+total="$(cat "$work"/load/codes-* | wc -l)"
+failed="$(cat "$work"/load/codes-* | grep -cvx 200 || true)"
+if [ "$failed" != 0 ]; then
+    sort "$work"/load/codes-* | uniq -c >&2
+    cat "$work"/load/errors-* >&2
+    fail "$failed of $total requests failed during the rolling update"
+fi
+[ "$during_update" -ge 200 ] || fail "only $during_update requests during the update: the load did not run through it"
+for replica in "$web" "$web2"; do
+    [ "$(podman inspect --format '{{.Image}}' "$replica")" = "$update_id" ] || fail "$replica does not run $UPDATE_IMAGE"
+done
+curl -fsS --cacert "$work/ca/ca.crt" -o /dev/null "$site/en/" || fail "the site after the update"
+update_seconds="$(sed -n 's/.*rolling-update: done in \([0-9.]*\) s$/\1/p' "$work/rolling-update.log")"
+sed 's/^/    /' "$work/rolling-update.log"
+ok "rolling update to a new image under load: $total requests ($during_update during the ${update_seconds} s update), 0 failed; both replicas run it"
 # The monitoring profile: Prometheus (a stand-in built from Debian's package, as the official image cannot be
 # pulled here) scrapes every replica's /metrics listener by its service name. Grafana's image cannot be made
 # offline: its provisioning is checked in tests/delivery/test_monitoring.py.
