@@ -206,6 +206,17 @@ def restarts(calls: list[str]) -> list[str]:
     return [c for c in calls if re.search(r" (up|restart|down)( |$)", c)]
 
 
+def rolling(calls: list[str]) -> list[str]:
+    """The replicas the rolling update re-created, in order, with "reload" for each SIGHUP to nginx."""
+    steps = []
+    for call in calls:
+        if match := re.search(r" up --detach --no-deps --force-recreate (\S+)$", call):
+            steps.append(match.group(1))
+        elif call.startswith("container kill --signal HUP "):
+            steps.append("reload")
+    return steps
+
+
 @pytest.fixture(scope="module")
 def nginx_dir(module_workdir) -> Path:
     """The repository's nginx configuration (deployments/nginx/), copied by the role."""
@@ -245,7 +256,12 @@ def test_first_deployment_installs_everything(world):
     assert rendered["services"]["mywebsite"]["image"] == "docker.io/mywebsite/mywebsite:1.0.0"
     assert rendered["services"]["mywebsite"]["environment"]["DATA_PATH"] == "/app/data/current"
     assert f"{world.data_root}:/app/data:ro" in rendered["services"]["mywebsite"]["volumes"]
-    assert set(rendered["services"]) == {"mywebsite", "reverse_proxy"}
+    assert set(rendered["services"]) == {"mywebsite", "mywebsite-2", "reverse_proxy"}
+    assert rendered["services"]["mywebsite-2"]["image"] == "docker.io/mywebsite/mywebsite:1.0.0"
+    # nginx waits for both replicas' names, not for `depends_on` (podman-compose would re-create it with them).
+    assert "depends_on" not in rendered["services"]["reverse_proxy"]
+    assert "getent hosts mywebsite mywebsite-2" in rendered["services"]["reverse_proxy"]["entrypoint"][2]
+    assert os.access(world.base / "rolling-update.sh", os.X_OK)
 
     # Readable by nginx's group (the official image's 101), no one else.
     assert stat_mode(world.base / "certs" / "server.key") == 0o640
@@ -266,8 +282,9 @@ def test_first_deployment_installs_everything(world):
         "/api/v4/projects/42/packages/generic/website-data/a1b2c3d/data.tgz token=yes",
         "storage /api/v4/projects/42/packages/generic/website-data/a1b2c3d/data.tgz?X-Amz-Signature=stand-in "
         "token=no"]
-    # Started once, by the handler, after the data was in place.
-    assert any(" up --detach --force-recreate --remove-orphans" in c for c in recap["calls"])
+    # Started by the handler, after the data was in place: the replicas one at a time, then the rest.
+    assert rolling(recap["calls"]) == ["mywebsite", "reload", "mywebsite-2", "reload"]
+    assert any(c.endswith(" up --detach --remove-orphans") for c in recap["calls"]), recap["calls"]
 
     world.start_server()
     world.wait_for_page("/en/", "Notes from the server room")
@@ -278,7 +295,12 @@ def test_rendered_compose_file_is_valid_for_the_compose_tools(world):
     # The sealed network, as in the repository's compose.yml (the container suite runs that one).
     rendered = yaml.safe_load((world.base / "docker-compose.yml").read_text())
     assert rendered["networks"]["backend"]["internal"] is True
-    assert rendered["services"]["mywebsite"]["networks"] == ["backend"]
+    assert rendered["services"]["mywebsite"]["networks"] == {"backend": {"ipv4_address": "10.250.250.11",
+                                                                         "mac_address": "02:00:0a:fa:fa:0b"}}
+    assert rendered["services"]["mywebsite-2"]["networks"] == {"backend": {"ipv4_address": "10.250.250.12",
+                                                                           "mac_address": "02:00:0a:fa:fa:0c"}}
+    assert rendered["networks"]["backend"]["ipam"]["config"] == [
+        {"subnet": "10.250.250.0/24", "ip_range": "10.250.250.128/25"}]
     assert rendered["services"]["reverse_proxy"]["networks"] == ["frontend", "backend"]
 
 
@@ -303,9 +325,9 @@ def test_logrotate_rotates_the_logs_and_signals_the_server(world):
     assert not (logs / "access.log").exists() and not (logs / "error.log").exists(), rotated
     assert any(re.fullmatch(r"access\.log-\d{8}-\d+", name) for name in rotated), rotated
     calls = world.standin_log.read_text()[len(before):].splitlines()
-    # One signal for both files (sharedscripts), through the compose tool: the server reopens them.
+    # One signal for both files (sharedscripts), to each replica through the compose tool: they reopen them.
     assert calls == [f"compose --project-name mywebsite --file {world.base}/docker-compose.yml kill -s SIGUSR1 "
-                     "mywebsite"], calls
+                     "mywebsite mywebsite-2"], calls
 
 
 def test_data_only_update_switches_without_restart(world):
@@ -362,9 +384,21 @@ def test_rollback_to_the_previous_data_needs_no_download(world):
 def test_new_image_tag_recreates_the_stack(world):
     result, recap = world.deploy("1.0.1", "a1b2c3d")
     assert result.returncode == 0, result.stdout[-4000:]
-    assert [c for c in restarts(recap["calls"])] == [
-        f"compose --project-name mywebsite --file {world.base}/docker-compose.yml up --detach --force-recreate "
-        "--remove-orphans"]
+    # One replica at a time, nginx reloaded (re-resolving it) after each, then what else the file changed.
+    assert restarts(recap["calls"]) == [
+        f"compose --file {world.base}/docker-compose.yml --project-name mywebsite up --detach --no-deps "
+        "--force-recreate mywebsite",
+        f"compose --file {world.base}/docker-compose.yml --project-name mywebsite up --detach --no-deps "
+        "--force-recreate mywebsite-2",
+        f"compose --project-name mywebsite --file {world.base}/docker-compose.yml up --detach --remove-orphans"]
+    assert rolling(recap["calls"]) == ["mywebsite", "reload", "mywebsite-2", "reload"]
+    # Each new container answered its healthcheck before nginx was reloaded.
+    calls = recap["calls"]
+    for replica in ("mywebsite", "mywebsite-2"):
+        recreated = next(i for i, c in enumerate(calls) if c.endswith(f"--force-recreate {replica}"))
+        reload = next(i for i, c in enumerate(calls) if i > recreated and c.startswith("container kill --signal HUP"))
+        assert any(re.fullmatch(rf"container exec stand-in-container-{replica}-\d+ mywebsite healthcheck", c)
+                   for c in calls[recreated:reload]), calls
     assert "mywebsite:1.0.1" in (world.base / "docker-compose.yml").read_text()
 
 
@@ -373,8 +407,8 @@ def test_moved_tag_recreates_the_stack(world):
     (world.standin_state / "next-image-id").write_text("sha256:stand-in-2\n")
     result, recap = world.deploy("1.0.1", "a1b2c3d")
     assert result.returncode == 0, result.stdout[-4000:]
-    # The image ID check, and the handler that recreates the stack.
-    assert recap["changed"] == 2, changed_tasks(result.stdout)
+    # The image ID check, and the handlers that re-create the replicas and apply the rest.
+    assert recap["changed"] == 3, changed_tasks(result.stdout)
     assert any("--force-recreate" in c for c in restarts(recap["calls"]))
 
 
@@ -400,7 +434,7 @@ def test_a_stack_left_on_an_older_image_is_recreated_by_the_next_run(world):
     (world.standin_state / "running-image").write_text("sha256:stand-in-2\n")
     result, recap = world.deploy("1.0.2", "v1.1.0")
     assert result.returncode == 0, result.stdout[-4000:]
-    assert recap["changed"] == 2, changed_tasks(result.stdout)  # the comparison, and the handler
+    assert recap["changed"] == 3, changed_tasks(result.stdout)  # the comparison, and the two handlers
     assert any("--force-recreate" in c for c in restarts(recap["calls"]))
     assert (world.standin_state / "running-image").read_text() == "sha256:stand-in-3\n"
     # Back to the inputs the next steps start from.
@@ -455,6 +489,7 @@ def test_direct_tls_mode_drops_nginx_and_publishes_the_server(world):
     compose = world.base / "docker-compose.yml"
     rendered = yaml.safe_load(compose.read_text())
     assert set(rendered["services"]) == {"mywebsite"}
+    assert rolling(recap["calls"]) == ["mywebsite"]  # one replica, no nginx to reload
     server = rendered["services"]["mywebsite"]
     assert server["networks"] == ["frontend"] and set(rendered["networks"]) == {"frontend"}
     assert server["environment"]["SITE_MODE"] == "direct-tls"
