@@ -365,7 +365,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
         closed = true
         lingering = nil
         timer.connection = nil
-        stream.close()
+        server.close(stream)
         let pool = server.loop.pool
         outbound.reset(pool: pool)
         inbound.consume(inbound.readableCount)

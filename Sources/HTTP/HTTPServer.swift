@@ -60,6 +60,9 @@ public final class HTTPServer {
     private var connections: [ObjectIdentifier: any ServedConnection] = [:]
     private(set) var isDraining = false
     private var onDrained: (() -> Void)?
+    /// Streams their connection is done with that still send their last bytes (TLS: the response's tail, then
+    /// close_notify, until the peer closes): draining ends only once they are closed too.
+    private var closingStreams = 0
     let secureHeaderBytes: [UInt8]
     /// Responses written since start (metrics, tests).
     public internal(set) var responsesWritten = 0
@@ -156,7 +159,17 @@ public final class HTTPServer {
 
     func connectionClosed(_ connection: any ServedConnection) {
         connections[ObjectIdentifier(connection)] = nil
-        if isDraining && connections.isEmpty { finishDraining() }
+        if isDraining && connections.isEmpty && closingStreams == 0 { finishDraining() }
+    }
+
+    /// Closes the stream of a connection that is done with it (call before `connectionClosed`).
+    func close(_ stream: any ByteStream) {
+        closingStreams += 1
+        stream.close { [weak self] in
+            guard let self else { return }
+            self.closingStreams -= 1
+            if self.isDraining && self.connections.isEmpty && self.closingStreams == 0 { self.finishDraining() }
+        }
     }
 
     /// Stops taking new requests: idle connections close now, busy ones after their current response.
@@ -165,7 +178,7 @@ public final class HTTPServer {
         isDraining = true
         self.onDrained = onDrained
         for connection in Array(connections.values) { connection.drain() }
-        if connections.isEmpty { finishDraining() }
+        if connections.isEmpty && closingStreams == 0 { finishDraining() }
     }
 
     /// Closes every remaining connection now (the shutdown timeout passed).

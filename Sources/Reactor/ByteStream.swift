@@ -33,6 +33,10 @@ public protocol ByteStream: AnyObject {
     func write(_ queue: inout OutboundQueue) -> IOOutcome
     /// Closes the stream (a TLS stream sends close_notify first, best effort) and releases its fd.
     func close()
+    /// Closes the stream and calls `done` (on the stream's loop) once it is closed: at once for a socket; for a
+    /// TLS stream once what it still has to send is sent and the peer closed, or its deadline passed. A server
+    /// that drains waits for it, so that exiting does not cut a response's tail.
+    func close(then done: @escaping () -> Void)
     /// Sends our end of stream (FIN) but keeps reading: a lingering close reads until the peer's FIN, so input
     /// still arriving cannot make the kernel reset the connection and destroy the response tail in flight.
     func shutdownWrite()
@@ -41,6 +45,12 @@ public protocol ByteStream: AnyObject {
 }
 
 extension ByteStream {
+    /// By default a stream is closed as soon as `close()` returns.
+    public func close(then done: @escaping () -> Void) {
+        close()
+        done()
+    }
+
     /// By default a stream is never known drained: read until `.wouldBlock`.
     public var isReadDrained: Bool { false }
 

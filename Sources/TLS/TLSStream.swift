@@ -40,6 +40,10 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
     private var closeNotifyQueued = false
     /// Everything was sent and our FIN is out: reading until the peer's FIN or the deadline.
     private var lingering = false
+    /// The transport's unacknowledged bytes when the closing deadline last passed: it is pushed back while they shrink.
+    private var flushingUnacknowledged = Int.max
+    /// What `close(then:)` asked to run once the stream is closed.
+    private var onClosed: (() -> Void)?
     private let timeout: Int64
     private let timer = DeadlineTimer()
 
@@ -144,6 +148,12 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         }
     }
 
+    public func close(then done: @escaping () -> Void) {
+        guard state != .closed else { return done() }
+        onClosed = done
+        close()
+    }
+
     // MARK: - ByteStreamDelegate (the transport's events)
 
     public func streamReadable() {
@@ -224,7 +234,15 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         case .handshaking:
             TLSMetrics.handshakeFailed(timedOut: true)
             hangUp { "TLS handshake timed out after \(self.timeout) ms" }
-        case .flushing: closeNow()
+        case .flushing:
+            // A slow reader may hold megabytes in the socket: wait as long as it keeps acknowledging them.
+            if let unacknowledged = transport.unacknowledgedBytes, unacknowledged > 0,
+                unacknowledged < flushingUnacknowledged
+            {
+                flushingUnacknowledged = unacknowledged
+                return arm()
+            }
+            closeNow()
         case .open, .closed: break
         }
     }
@@ -325,6 +343,9 @@ public final class TLSStream: ByteStream, ByteStreamDelegate {
         transport.close()
         session?.releaseBuffers()
         session = nil
+        let done = onClosed
+        onClosed = nil
+        done?()
     }
 }
 

@@ -10,6 +10,8 @@ Usage: lingering.py BINARY
 2. A client reads a 5 MB file at 100 KB/s; the server gets SIGTERM a second in. It must finish the response,
    stay until the client has acknowledged every byte (a container's network goes with the process), and exit
    0; the client must get all 5 MB, intact.
+3. The same over TLS (direct-TLS mode, 2 MB): the TLS stream's own closing (the tail, close_notify, the peer's
+   FIN) must hold the server's exit too.
 
 Exits 1 with a message naming the first failure.
 """
@@ -20,6 +22,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -41,7 +44,7 @@ def start(binary, static, log, *extra):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with open(log, encoding="utf-8", errors="replace") as f:
-            found = re.search(r"listening: http://127\.0\.0\.1:(\d+)", f.read())
+            found = re.search(r"listening: https?://127\.0\.0\.1:(\d+)", f.read())
         if found:
             return server, int(found.group(1))
         if server.poll() is not None:
@@ -76,16 +79,23 @@ def upload_refused(binary, static, work):
     print("upload refused: 3 times a whole 405 then EOF, no reset, while sending 8 MB")
 
 
-def slow_download(binary, static, work):
-    log = os.path.join(work, "download.log")
-    server, port = start(binary, static, log, "--shutdown-timeout", "120")
+def slow_download(binary, static, work, tls=None):
+    """tls: (certificate, key) to serve HTTPS in direct-TLS mode; None for plain HTTP."""
+    name, size = ("big.bin", 5_000_000) if tls is None else ("medium.bin", 2_000_000)
+    log = os.path.join(work, "download-tls.log" if tls else "download.log")
+    mode = [] if tls is None else ["--mode", "direct-tls", "--https-port", "0", "--http-port", "0",
+                                   "--cert", tls[0], "--key", tls[1]]
+    server, port = start(binary, static, log, "--shutdown-timeout", "120", *mode)
     # A slow reader (curl 7.88's --limit-rate does not hold back reads on loopback): a 64 KiB receive buffer
-    # and 10 KB every 0.1 s, so the server's send queue stays full and the download lasts about 50 s.
+    # and 10 KB every 0.1 s, so the server's send queue stays full and the download lasts about 50 s (20 s).
     client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     client.settimeout(60)
     client.connect(("127.0.0.1", port))
-    client.sendall(b"GET /static/big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+    if tls is not None:
+        context = ssl.create_default_context(cafile=tls[0])
+        client = context.wrap_socket(client, server_hostname="127.0.0.1")
+    client.sendall(b"GET /static/%s HTTP/1.1\r\nHost: t\r\n\r\n" % name.encode())
     started = time.monotonic()
     received = b""
     signalled = False
@@ -108,18 +118,18 @@ def slow_download(binary, static, work):
         client.close()
     elapsed = time.monotonic() - started
     head, _, body = received.partition(b"\r\n\r\n")
-    with open(os.path.join(static, "big.bin"), "rb") as f:
+    with open(os.path.join(static, name), "rb") as f:
         expected = hashlib.sha256(f.read()).hexdigest()
     if not head.startswith(b"HTTP/1.1 200"):
         fail(f"unexpected head: {head!r}", log)
-    if not signalled or elapsed < 20:
+    if not signalled or elapsed < size / 250_000:
         fail(f"the download took {elapsed:.1f} s: too fast to have crossed the shutdown", log)
-    if len(body) != 5_000_000 or hashlib.sha256(body).hexdigest() != expected:
-        fail(f"received {len(body)} bytes, not the 5,000,000 of the file", log)
+    if len(body) != size or hashlib.sha256(body).hexdigest() != expected:
+        fail(f"received {len(body)} bytes, not the {size:,} of the file", log)
     # In a container the network namespace goes with the last process: bytes still in the server's send queue
     # would be lost. So the server must stay until the client's kernel has acknowledged everything; what is
     # left to read then is at most its receive buffer and what was in flight (well under 400 KB).
-    if exited_with is not None and exited_with < 5_000_000 - 400_000:
+    if exited_with is not None and exited_with < size - 400_000:
         fail(f"the server exited when the client had read only {exited_with} bytes: its send queue was not "
              "acknowledged yet", log)
     try:
@@ -128,7 +138,8 @@ def slow_download(binary, static, work):
         fail("the server did not exit after the download", log)
     if status != 0:
         fail(f"the server exited {status}", log)
-    print(f"slow download: 5,000,000 bytes intact in {elapsed:.1f} s through SIGTERM at 1 s; server exited 0")
+    print(f"slow download{' over TLS' if tls else ''}: {size:,} bytes intact in {elapsed:.1f} s through SIGTERM at "
+          "1 s; server exited 0")
 
 
 def main():
@@ -144,8 +155,15 @@ def main():
             f.write("small\n")
         with open(os.path.join(static, "big.bin"), "wb") as f:
             f.write(os.urandom(5_000_000))
+        with open(os.path.join(static, "medium.bin"), "wb") as f:
+            f.write(os.urandom(2_000_000))
+        certificate, key = os.path.join(work, "server.crt"), os.path.join(work, "server.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", certificate], check=True, capture_output=True)
         upload_refused(binary, static, work)
         slow_download(binary, static, work)
+        slow_download(binary, static, work, tls=(certificate, key))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("ok")

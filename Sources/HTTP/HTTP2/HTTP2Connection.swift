@@ -433,7 +433,7 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
         guard !closed else { return }
         closed = true
         timer.connection = nil
-        stream.close()
+        server.close(stream)
         let pool = server.loop.pool
         session.outbound.reset(pool: pool)
         inbound.consume(inbound.readableCount)
