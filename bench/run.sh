@@ -13,8 +13,9 @@ source "$BENCH_DIR/lib/nginx.sh"
 source "$BENCH_DIR/lib/servers.sh"
 
 # Every scenario, in run order. tls-* run only with --tls.
-SCENARIOS=(get-1k get-12k get-100k page-article idle-connect idle-request tls-get-12k tls-page-article tls-handshake
-    tls-handshake-h2load tls-idle-request tls-h2-1k tls-h2-12k)
+SCENARIOS=(get-1k get-12k get-12k-log get-100k page-article idle-connect idle-request tls-get-12k tls-get-12k-log
+    tls-page-article tls-handshake tls-handshake-h2load tls-idle-request tls-h2-1k tls-h2-12k)
+# *-log: mywebsite with its access log on (instance MODE-log), against nginx with its log off as always.
 # The article page of page-article: rendered by mywebsite from the sample content (content/), and served by
 # nginx as a file holding the bytes mywebsite served.
 ARTICLE_URI=/en/article/containerize-your-application-in-a-ci-cd-process-with-gitlab
@@ -196,14 +197,20 @@ read -r load1 _ </proc/loadavg
 # cpu_of SERVER MODE: CPU seconds so far of the instance's process tree.
 cpu_of() { python3 "$BENCH_TOOLS_DIR/procstat.py" cpu "${SRV_PID[$1:$2]}"; }
 
+# threads_of SERVER MODE: CPU and read/write calls of each thread of the instance's root process (mywebsite's
+# event loops are its threads loop-0, loop-1...).
+threads_of() { python3 "$BENCH_TOOLS_DIR/procstat.py" threads "${SRV_PID[$1:$2]}" || echo "{}"; }
+
 # run_load SCENARIO SERVER ROUND: warm-up, then one measured wrk (or h2load) run, with the server's CPU time
-# read just before and after. Raw output: SCENARIO.SERVER.rROUND.{wrk,h2load,cpu}.txt
+# read just before and after (and, for mywebsite, each event loop's share). Raw output:
+# SCENARIO.SERVER.rROUND.{wrk,h2load,cpu}.txt and, for mywebsite, .loops.json
 run_load() {
     local scenario=$1 server=$2 round=$3 mode=plain path conns=$CONNECTIONS cmd=() extra=() tool=wrk
     [[ $scenario == tls-* ]] && mode=tls
+    [[ $scenario == *-log && $server == mywebsite ]] && mode+=-log
     case $scenario in
     *-1k | tls-handshake*) path=/static/1k.bin ;;
-    *-12k) path=/static/12k.bin ;;
+    *-12k | *-12k-log) path=/static/12k.bin ;;
     *-100k) path=/static/100k.bin ;;
     *page-article) path=$PAGE_URI ;;
     esac
@@ -232,10 +239,15 @@ run_load() {
         bg_run warm-up /dev/null $((WARMUP + 30)) "${TASKSET[@]}" wrk -t "$WRK_THREADS" -c "$conns" \
             -d "${WARMUP}s" "${extra[@]}" "$url" || log "$scenario/$server: warm-up failed"
     fi
+    local threads_before=""
+    [[ $server == mywebsite ]] && threads_before=$(threads_of "$server" "$mode")
     before=$(cpu_of "$server" "$mode")
     status=0
     bg_run "$tool" "$base.$tool.txt" $((DURATION + 120)) "${TASKSET[@]}" "${cmd[@]}" || status=$?
     after=$(cpu_of "$server" "$mode")
+    if [[ -n $threads_before ]]; then
+        printf '{"before": %s, "after": %s}\n' "$threads_before" "$(threads_of "$server" "$mode")" >"$base.loops.json"
+    fi
     ((status == 0)) || note "$scenario/$server round $round: $tool exit status $status; see $(basename "$base").$tool.txt"
     echo "$before $after" >"$base.cpu.txt"
     log "$scenario/$server r$round: $(grep -hE 'Requests/sec|req/s' "$base.$tool.txt" | head -n1 | tr -s ' ')"
@@ -262,6 +274,13 @@ modes=()
 for mode in "${modes[@]}"; do
     server_start mywebsite "$mode" # first: nginx serves the page this start saves
     server_start nginx "$mode"
+    for scenario in "${selected[@]}"; do
+        [[ $scenario == *-log ]] || continue
+        if [[ $mode == tls && $scenario == tls-* ]] || [[ $mode == plain && $scenario != tls-* ]]; then
+            server_start mywebsite "$mode-log" # the access log on
+            break
+        fi
+    done
     if [[ $mode == tls ]]; then
         for server in nginx mywebsite; do
             if [[ $(python3 "$BENCH_TOOLS_DIR/fixtures.py" resumes "${SRV_PORT[$server:tls]}" /static/1k.bin) == yes ]]; then

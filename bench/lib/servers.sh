@@ -2,7 +2,8 @@
 # Starting and stopping the two servers under test. Sourced by run.sh after lib/common.sh and lib/nginx.sh.
 #
 # An instance is SERVER:MODE with SERVER nginx|mywebsite and MODE plain (HTTP; mywebsite behind-proxy)
-# or tls (HTTPS only; mywebsite direct-tls). Uses run.sh's globals: BENCH_TMP, RESULTS, STATIC_DIR,
+# or tls (HTTPS only; mywebsite direct-tls); mywebsite also runs as plain-log and tls-log, the same with its
+# access log on (to standard output, kept in BENCH_TMP: a 10 s run writes tens of megabytes). Uses run.sh's globals: BENCH_TMP, RESULTS, STATIC_DIR,
 # CERT, KEY, MYWEBSITE_BIN, MYWEBSITE_EXTRA (array), SERVER_THREADS, TASKSET (array, maybe empty), and for
 # the article page SITE_ARGS (array: mywebsite's --data-path etc., empty without site data), PAGE_URI
 # (empty: no page scenario) and PAGE_FILE (the page's body as mywebsite served it, saved once).
@@ -18,18 +19,22 @@ note() {
 }
 
 # scheme_of MODE: http or https.
-scheme_of() { if [[ $1 == tls ]]; then echo https; else echo http; fi; }
+scheme_of() { if [[ $1 == tls* ]]; then echo https; else echo http; fi; }
 
 # server_start SERVER MODE: starts the instance, waits until it accepts connections, checks that it serves
 # every fixture byte for byte, and records SRV_PID/SRV_PORT/SRV_TAG[SERVER:MODE]. Dies on failure.
 # With PAGE_URI set, mywebsite's first start saves the page to PAGE_FILE (page_save), and every start of
 # either server checks that it serves PAGE_FILE's bytes at PAGE_URI once that file exists.
 server_start() {
-    local server=$1 mode=$2 scheme tag out err port line file args=()
+    local server=$1 mode=$2 scheme tag out err port line file args=() access_log=off
     scheme=$(scheme_of "$mode")
     SRV_SEQ=$((SRV_SEQ + 1))
     tag="$server-$mode-$SRV_SEQ"
     out=$RESULTS/logs/$tag.stdout
+    if [[ $mode == *-log ]]; then
+        access_log=on
+        out=$BENCH_TMP/$tag.stdout
+    fi
     err=$RESULTS/logs/$tag.stderr
     if [[ $server == nginx ]]; then
         local prefix=$BENCH_TMP/$tag
@@ -46,9 +51,9 @@ server_start() {
         nginx_command "$prefix/nginx.conf" "$prefix"
         bg_start "$tag" "$out" "$err" "${TASKSET[@]}" "${NGINX_CMD[@]}"
     else
-        args=(serve --host 127.0.0.1 --threads "$SERVER_THREADS" --static-path "$STATIC_DIR" --access-log off
+        args=(serve --host 127.0.0.1 --threads "$SERVER_THREADS" --static-path "$STATIC_DIR" --access-log "$access_log"
             "${SITE_ARGS[@]}")
-        if [[ $mode == tls ]]; then
+        if [[ $mode == tls* ]]; then
             args+=(--mode direct-tls --https-port 0 --http-port 0 --cert "$CERT" --key "$KEY" --tls-profile intermediate)
         else
             args+=(--mode behind-proxy --port 0)

@@ -6,6 +6,12 @@ workers are the root's descendants, found by scanning /proc/*/stat for parent PI
 
     procstat.py cpu PID   -> CPU seconds (utime + stime, all threads) of PID and its descendants
     procstat.py rss PID   -> JSON {"root_kib", "children_kib", "total_kib", "pids"}
+    procstat.py threads PID -> JSON {thread name: {"cpu", "reads", "writes"}} of PID's own threads
+
+The threads view is how the report tells the event loops apart (mywebsite names them loop-0, loop-1...):
+CPU seconds from /proc/PID/task/TID/stat, and read and write system calls (syscr, syscw: every read(2),
+writev(2), sendfile(2)... call, whatever its result) from /proc/PID/task/TID/io. For keep-alive responses
+that fit the socket buffer a loop makes one write call per response, so "writes" counts its responses.
 
 /proc/PID/stat counts every thread of a process, live or exited (proc(5), fields 14 and 15), so one
 read per process covers a multi-threaded server. It does not count descendants that are still alive;
@@ -91,14 +97,37 @@ def tree_rss(root):
     return {"root_kib": root_kib, "children_kib": children, "total_kib": root_kib + children, "pids": pids}
 
 
+def thread_stats(pid):
+    """{name: {"cpu", "reads", "writes"}} of each thread of one process (names made unique with #TID)."""
+    stats = {}
+    for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+        base = f"/proc/{pid}/task/{tid}"
+        try:
+            with open(f"{base}/comm", encoding="ascii", errors="replace") as f:
+                name = f.read().strip()
+            fields = _stat_fields(f"{pid}/task/{tid}")
+            io = {}
+            with open(f"{base}/io", encoding="ascii") as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    io[key] = int(value)
+        except (OSError, ValueError):
+            continue  # the thread exited while we read it
+        if name in stats:
+            name = f"{name}#{tid}"
+        stats[name] = {"cpu": (int(fields[11]) + int(fields[12])) / CLOCK_TICKS, "reads": io.get("syscr", 0),
+                       "writes": io.get("syscw", 0)}
+    return stats
+
+
 def connection_kib(rss):
     """The part of a tree's RSS that grows with connections: workers if any, else the root."""
     return rss["children_kib"] if len(rss["pids"]) > 1 else rss["root_kib"]
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("cpu", "rss", "pids") or not argv[2].isdigit():
-        print("usage: procstat.py cpu|rss|pids PID", file=sys.stderr)
+    if len(argv) != 3 or argv[1] not in ("cpu", "rss", "pids", "threads") or not argv[2].isdigit():
+        print("usage: procstat.py cpu|rss|pids|threads PID", file=sys.stderr)
         return 2
     pid = int(argv[2])
     try:
@@ -106,6 +135,8 @@ def main(argv):
             print(f"{tree_cpu_seconds(pid):.2f}")
         elif argv[1] == "rss":
             print(json.dumps(tree_rss(pid)))
+        elif argv[1] == "threads":
+            print(json.dumps(thread_stats(pid)))
         else:
             print(" ".join(str(p) for p in [pid, *descendants(pid)]))
     except OSError as error:

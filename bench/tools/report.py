@@ -2,12 +2,15 @@
 """Markdown summary of one benchmark run: report.py RESULTS_DIR (prints it and writes summary.md).
 
 Reads the raw files run.sh leaves in RESULTS_DIR, named <scenario>.<server>.r<round>.<kind>:
-    .wrk.txt     wrk --latency output               -> req/s, p50, p99, requests, errors
+    .wrk.txt     wrk --latency output               -> req/s, p50, p90, p99, max, requests, errors
     .h2load.txt  h2load output                      -> req/s, requests, failures
     .cpu.txt     "before after" CPU seconds of the server's process tree around the measured run
                  -> CPU µs per request, and cores used (CPU seconds / run seconds): a server that got
                     fewer cores than its rival was starved by the machine, not slower per request
     .idle.json   idle_conns.py record               -> KiB per idle connection
+    .loops.json  {"before", "after"}: procstat.py threads of mywebsite around the measured run
+                 -> per event loop: write calls (one per keep-alive response that fits the socket buffer)
+                    and CPU seconds, so an uneven spread of connections over the loops shows
 plus notes.txt (one line per caveat found during the run). With several rounds each figure is the
 median over rounds. Ratios are mywebsite / nginx. Standard library only.
 """
@@ -45,8 +48,11 @@ def parse_wrk(text):
     elapsed = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m|h),", text)
     figures = {"requests": int(elapsed.group(1)), "seconds": float(elapsed.group(2)) * UNIT_US[elapsed.group(3)] / 1e6,
                "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)), "errors": 0}
-    for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M):
+    for pct, value, unit in re.findall(r"^\s+(50|90|99)%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M):
         figures[f"p{pct}"] = float(value) * UNIT_US[unit]
+    latency = re.search(r"^\s+Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s|m|h)", text, re.M)
+    if latency:
+        figures["max"] = float(latency.group(1)) * UNIT_US[latency.group(2)]
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if socket_errors:
         figures["errors"] += sum(int(n) for n in socket_errors.groups())
@@ -88,11 +94,22 @@ def load(directory):
                     figures["cpu_us"] = (after - before) * 1e6 / figures["requests"]
                 if figures["seconds"]:
                     figures["cores"] = (after - before) / figures["seconds"]
+                loops = path.rsplit(".", 2)[0] + ".loops.json"
+                if os.path.exists(loops):
+                    with open(loops, encoding="utf-8") as f:
+                        figures["loops"] = loop_deltas(json.load(f))
         except (AttributeError, ValueError, OSError) as error:
             print(f"report: skipping {os.path.basename(path)}: {error}", file=sys.stderr)
             continue
         runs.setdefault(scenario, {s: [] for s in SERVERS})[server].append(figures)
     return runs
+
+
+def loop_deltas(record):
+    """{loop name: {"writes", "cpu"}} between the before and after thread snapshots, event loops only."""
+    before, after = record["before"], record["after"]
+    return {name: {k: after[name][k] - before[name][k] for k in ("writes", "cpu")}
+            for name in sorted(after) if name.startswith("loop-") and name in before}
 
 
 def median(rounds, key):
@@ -131,14 +148,15 @@ def verdict(scenario, ng, me):
 
 
 def throughput_table(runs):
-    lines = ["| scenario | nginx req/s | mywebsite req/s | ratio | nginx p50 / p99 | mywebsite p50 / p99 "
+    lines = ["| scenario | nginx req/s | mywebsite req/s | ratio | nginx p50 / p90 / p99 / max "
+             "| mywebsite p50 / p90 / p99 / max | p99 ratio "
              "| nginx CPU µs/req (cores) | mywebsite CPU µs/req (cores) | CPU ratio | target |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for scenario, by_server in runs.items():
         rounds = by_server["nginx"] + by_server["mywebsite"]
         if not rounds or "rps" not in rounds[0]:
             continue
-        keys = ("rps", "p50", "p99", "cpu_us", "cores", "errors")
+        keys = ("rps", "p50", "p90", "p99", "max", "cpu_us", "cores", "errors")
         agg = {s: {k: median(by_server[s], k) for k in keys} for s in SERVERS}
         ng, me = agg["nginx"], agg["mywebsite"]
         target = verdict(scenario, ng, me)
@@ -146,10 +164,31 @@ def throughput_table(runs):
         if bad:
             target = "INVALID: " + ", ".join(bad)
         lines.append(f"| {scenario} | {fmt_num(ng['rps'])} | {fmt_num(me['rps'])} | {fmt_ratio(me['rps'], ng['rps'])} "
-                     f"| {fmt_us(ng['p50'])} / {fmt_us(ng['p99'])} | {fmt_us(me['p50'])} / {fmt_us(me['p99'])} "
+                     f"| {latencies(ng)} | {latencies(me)} | {fmt_ratio(me['p99'], ng['p99'])} "
                      f"| {fmt_num(ng['cpu_us'], 1)} ({fmt_num(ng['cores'], 2)}) "
                      f"| {fmt_num(me['cpu_us'], 1)} ({fmt_num(me['cores'], 2)}) "
                      f"| {fmt_ratio(me['cpu_us'], ng['cpu_us'])} | {target} |")
+    return lines if len(lines) > 2 else []
+
+
+def latencies(agg):
+    return " / ".join(fmt_us(agg[k]) for k in ("p50", "p90", "p99", "max"))
+
+
+def loop_table(runs):
+    """mywebsite's work per event loop, each round: write calls (≈ responses) and CPU seconds per loop."""
+    lines = ["| scenario | round | mywebsite writes per loop (share) | CPU s per loop | busiest loop ÷ mean |",
+             "|---|---:|---:|---:|---:|"]
+    for scenario, by_server in runs.items():
+        for number, figures in enumerate(by_server["mywebsite"], 1):
+            loops = figures.get("loops")
+            if not loops:
+                continue
+            total = sum(loop["writes"] for loop in loops.values()) or 1
+            writes = " / ".join(f"{loop['writes']:,} ({100 * loop['writes'] / total:.0f} %)" for loop in loops.values())
+            cpu = " / ".join(f"{loop['cpu']:.2f}" for loop in loops.values())
+            spread = max(loop["writes"] for loop in loops.values()) * len(loops) / total
+            lines.append(f"| {scenario} | {number} | {writes} | {cpu} | {spread:.2f} |")
     return lines if len(lines) > 2 else []
 
 
@@ -184,7 +223,7 @@ def main(argv):
     directory = argv[1]
     runs = load(directory)
     out = [f"## Benchmark {os.path.basename(os.path.normpath(directory))}", ""]
-    for table in (throughput_table(runs), idle_table(runs)):
+    for table in (throughput_table(runs), loop_table(runs), idle_table(runs)):
         if table:
             out += table + [""]
     notes = os.path.join(directory, "notes.txt")
