@@ -155,6 +155,7 @@ final class Server: Sendable {
             }
         }
         for thread in threads { thread.join() }
+        accessLog?.waitUntilWritten()  // each loop handed its last lines over as it drained
         watchdog?.join()  // it returns once no loop runs
         if let renewer = acme.withLock({ $0 }), let acmeThread {
             renewer.stop()
@@ -507,7 +508,7 @@ final class Server: Sendable {
                 logger.critical(
                     "watchdog: loop \(handle.id) has not turned for \(now - handle.lastHeartbeat) ms; exiting so the supervisor restarts the service"
                 )
-                _exit(70)  // log files are written unbuffered: nothing to flush first
+                _exit(70)  // the error log is unbuffered; access lines still queued are lost with the stalled loop
             }
         }
     }

@@ -193,6 +193,9 @@ public final class HTTPServer {
         done?()
     }
 
-    /// Writes pending access-log lines (shutdown, tests).
-    public func flushAccessLog() { accessLog?.flush() }
+    /// Writes pending access-log lines and waits until they are written (shutdown, tests).
+    public func flushAccessLog() {
+        accessLog?.flush()
+        accessLog?.log.waitUntilWritten()
+    }
 }
