@@ -3,12 +3,13 @@ import Reactor
 /// Who the client is, from the socket peer and — only when the peer is a trusted proxy — `X-Forwarded-For`,
 /// `X-Forwarded-Proto` and `X-Forwarded-Host`.
 enum ForwardedClient {
-    /// The request context for `request` received from `peer` on a stream that is (or is not) TLS.
+    /// The request context for `request` received from `peer` (`peerText`: its `ipString`) on a stream that is
+    /// (or is not) TLS.
     static func context(
-        for request: Request, peer: SocketAddress, secure: Bool, trusted: TrustedProxies,
+        for request: Request, peer: SocketAddress, peerText: String, secure: Bool, trusted: TrustedProxies,
         now: Int64
     ) -> RequestContext {
-        var client = peer.ipString
+        var client = peerText
         var clientHost = peer.host
         var scheme = secure ? "https" : "http"
         var host = request.host

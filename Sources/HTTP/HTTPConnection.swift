@@ -121,7 +121,8 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
             if timedResponses == 0 { timingStart = MonotonicClock.nanoseconds() }
             timedResponses += 1
         }
-        let (response, context) = server.respond(to: request, peer: stream.peer, secure: stream.isSecure)
+        let (response, context) = server.respond(
+            to: request, peer: stream.peer, peerText: peerText, secure: stream.isSecure)
         let keepAlive =
             request.keepAlive && !response.closeConnection && !server.isDraining
             && requestsServed < server.configuration.maxRequestsPerConnection

@@ -135,10 +135,14 @@ public final class HTTPServer {
     }
 
     /// The response to `request` and what is known of its client: the site answers GET and HEAD, anything
-    /// else gets 405 with `Allow`. Both protocols answer through here.
-    func respond(to request: Request, peer: SocketAddress, secure: Bool) -> (Response, RequestContext) {
+    /// else gets 405 with `Allow`. Both protocols answer through here. `peerText` is `peer.ipString`, which the
+    /// connection formats once rather than per request.
+    func respond(to request: Request, peer: SocketAddress, peerText: String, secure: Bool) -> (
+        Response, RequestContext
+    ) {
         let context = ForwardedClient.context(
-            for: request, peer: peer, secure: secure, trusted: configuration.trustedProxies, now: WallClock.now())
+            for: request, peer: peer, peerText: peerText, secure: secure, trusted: configuration.trustedProxies,
+            now: WallClock.now())
         if let limiter = configuration.rateLimiter, let wait = limiter.admit(context.clientHost) {
             metrics?.rateLimited.increment()
             return (RateLimiter.refusal(retryAfter: wait), context)

@@ -250,7 +250,8 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
     private func respond(stream id: Int32, to request: Request) {
         requestsServed += 1
         if server.metrics != nil { streams[id]?.startedAt = MonotonicClock.nanoseconds() }
-        let (response, context) = server.respond(to: request, peer: stream.peer, secure: stream.isSecure)
+        let (response, context) = server.respond(
+            to: request, peer: stream.peer, peerText: peerText, secure: stream.isSecure)
         let omitBody = request.method == .head
         submit(response, stream: id, omitBody: omitBody)
         server.accessLog?.record(
