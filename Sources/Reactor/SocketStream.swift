@@ -70,9 +70,15 @@ public final class SocketStream: ByteStream, EventHandler {
                     attempted = min(count, 1 << 30)
                     outcome = try Syscall.sendfile(fd, file.fd, offset: offset, count: attempted)
                 } else {
-                    let (filled, bytes) = queue.gather(into: loop.iovecs)
+                    let (filled, bytes, fileFollows) = queue.gather(into: loop.iovecs)
                     attempted = bytes
-                    outcome = try Syscall.writev(fd, loop.iovecs.baseAddress!, filled)
+                    if fileFollows {
+                        // A head before a sendfile body: MSG_MORE lets the head leave in the body's first
+                        // segment (with TCP_NODELAY it would go alone), as nginx's tcp_nopush does.
+                        outcome = try Syscall.sendmsg(fd, loop.iovecs.baseAddress!, filled, flags: CInt(MSG_MORE))
+                    } else {
+                        outcome = try Syscall.writev(fd, loop.iovecs.baseAddress!, filled)
+                    }
                 }
                 switch outcome {
                 case .done(let n):

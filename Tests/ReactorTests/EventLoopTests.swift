@@ -79,6 +79,48 @@ final class Collector: ByteStreamDelegate {
         #expect(loop.registeredCount == 0)
     }
 
+    @Test func socketStreamSendsAHeadThenAFileRange() throws {
+        // The head goes out with MSG_MORE (sendmsg), the body with sendfile: the peer gets both, in order,
+        // with the file range exactly (offset 10, not the whole file).
+        var template = Array("/tmp/reactor-file-test.XXXXXX".utf8CString)
+        let fileFD = mkstemp(&template)
+        try #require(fileFD >= 0)
+        unlink(template)
+        let contents = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let written = contents.withUnsafeBytes { Glibc.write(fileFD, $0.baseAddress, $0.count) }
+        try #require(written == contents.count)
+        let file = FileDescriptor(owning: fileFD)
+        var fds: [CInt] = [0, 0]
+        #expect(socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), 0, &fds) == 0)
+        let loop = try EventLoop(id: 0, logger: Self.logger)
+        let a = try SocketStream(fd: fds[0], peer: SocketAddress(host: .other, port: 0), loop: loop)
+        let b = try SocketStream(fd: fds[1], peer: SocketAddress(host: .other, port: 0), loop: loop)
+        let body = contents.count - 10
+        let collector = Collector(stream: b, expected: 4 + body)
+        b.delegate = collector
+        final class Writer: ByteStreamDelegate {
+            let stream: SocketStream
+            var queue = OutboundQueue()
+            init(stream: SocketStream) { self.stream = stream }
+            func streamReadable() {}
+            func streamWritable() { _ = stream.write(&queue) }
+            func streamHungUp() {}
+        }
+        let writer = Writer(stream: a)
+        writer.queue.stage(Array("head".utf8), pool: loop.pool)
+        writer.queue.append(file: file, offset: 10, count: body)
+        a.delegate = writer
+        writer.streamWritable()
+        loop.schedule(afterMilliseconds: 5_000) { loop.handle.stop() }  // a failing test must not hang
+        loop.run()
+        #expect(collector.received.count == 4 + body)
+        #expect(Array(collector.received.prefix(4)) == Array("head".utf8))
+        #expect(Array(collector.received.dropFirst(4)) == Array(contents.dropFirst(10)))
+        #expect(writer.queue.isEmpty)
+        a.close()
+        b.close()
+    }
+
     @Test func peerCloseIsReportedAsClosed() throws {
         var fds: [CInt] = [0, 0]
         #expect(socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), 0, &fds) == 0)

@@ -178,11 +178,12 @@ public struct OutboundQueue {
     }
 
     /// Fills `iov` with the leading in-memory chunks (stopping at a file chunk); returns how many iovecs it
-    /// filled and how many bytes they cover.
+    /// filled, how many bytes they cover, and whether a file chunk comes right after them (a response head
+    /// before its `sendfile` body).
     ///
     /// The pointers stay valid until the queue is next mutated: the staging block and every `Bytes` are
     /// held by the queue.
-    func gather(into iov: UnsafeMutableBufferPointer<iovec>) -> (count: Int, bytes: Int) {
+    func gather(into iov: UnsafeMutableBufferPointer<iovec>) -> (count: Int, bytes: Int, fileFollows: Bool) {
         var n = 0
         var bytes = 0
         var i = head
@@ -193,13 +194,13 @@ public struct OutboundQueue {
             case .bytes(let b, let r):
                 iov[n] = iovec(iov_base: b.storage.baseAddress! + r.lowerBound, iov_len: r.count)
             case .file:
-                return (n, bytes)
+                return (n, bytes, true)
             }
             bytes += iov[n].iov_len
             n += 1
             i += 1
         }
-        return (n, bytes)
+        return (n, bytes, false)
     }
 
     /// Calls `body` with each leading in-memory chunk's bytes until it returns false (TLS writes record

@@ -86,6 +86,23 @@ public enum Syscall {
         }
     }
 
+    /// `sendmsg(2)` of `count` iovecs with `flags` (`MSG_MORE`: more follows at once, so the kernel holds a
+    /// partial segment back instead of sending it alone, as `TCP_CORK` would, for this call only).
+    public static func sendmsg(_ fd: CInt, _ iov: UnsafeMutablePointer<iovec>, _ count: Int, flags: CInt)
+        throws(SystemError) -> IOOutcome
+    {
+        var message = msghdr()
+        message.msg_iov = iov
+        message.msg_iovlen = count
+        while true {
+            let n = Glibc.sendmsg(fd, &message, flags | CInt(MSG_NOSIGNAL))
+            if n >= 0 { return .done(n) }
+            let e = errno
+            if e == EINTR { continue }
+            return try streamOutcome(of: e, call: "sendmsg", fd: fd)
+        }
+    }
+
     /// `sendfile(2)` of `count` bytes of `fileFD` from `offset` to socket `fd`.
     public static func sendfile(_ fd: CInt, _ fileFD: CInt, offset: Int, count: Int) throws(SystemError) -> IOOutcome {
         var off = off_t(offset)

@@ -24,7 +24,9 @@ public final class StaticFiles: Sendable {
     /// Cache bounds and timing.
     public struct Options: Sendable {
         /// Files up to this size are held in memory (`writev`); larger ones are sent from an open
-        /// descriptor (`sendfile`).
+        /// descriptor (`sendfile`). 64 KiB: below it one `writev` from memory is cheapest; above it copying the
+        /// body into the socket cost more than `sendfile`'s page references (100 KiB from memory took 1.4x
+        /// nginx's CPU per request, issue #11).
         public var memoryFileLimit: Int
         /// At most this many files are cached (each larger file holds a descriptor).
         public var maxEntries: Int
@@ -36,7 +38,7 @@ public final class StaticFiles: Sendable {
 
         /// Makes options; the defaults suit a site's assets.
         public init(
-            memoryFileLimit: Int = 256 * 1024, maxEntries: Int = 4096, memoryBudget: Int = 64 << 20,
+            memoryFileLimit: Int = 64 * 1024, maxEntries: Int = 4096, memoryBudget: Int = 64 << 20,
             revalidationInterval: Int64 = 1
         ) {
             self.memoryFileLimit = memoryFileLimit
