@@ -51,4 +51,16 @@ import Testing
         #expect(queue.isEmpty)
         #expect(pool.freeCount == 1)  // the staging block went back
     }
+
+    @Test func outboundQueueKeepsNoStorageOnceWritten() {
+        let pool = BufferPool(blockSize: 256, maxFree: 4)
+        var queue = OutboundQueue()
+        #expect(!queue.holdsStorage)
+        queue.stage(Array("HTTP/1.1 200 OK\r\n\r\n".utf8), pool: pool)
+        queue.append(Bytes("body"))
+        #expect(queue.holdsStorage)
+        queue.advance(by: queue.pendingCount, pool: pool)
+        #expect(queue.isEmpty)
+        #expect(!queue.holdsStorage)  // an idle keep-alive connection pins neither block nor chunk list
+    }
 }
