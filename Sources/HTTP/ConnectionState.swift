@@ -37,28 +37,34 @@ public struct ConnectionState: Sendable, Equatable {
         case close(Timeout)
     }
 
-    /// The timeouts in milliseconds.
-    public struct Timeouts: Sendable, Equatable {
-        public var header: Int64
-        public var keepAlive: Int64
-        public var write: Int64
+    /// The timeouts in milliseconds. A class: the connections of a server share one.
+    public final class Timeouts: Sendable, Equatable {
+        public let header: Int64
+        public let keepAlive: Int64
+        public let write: Int64
         /// Makes timeouts.
         public init(header: Int64, keepAlive: Int64, write: Int64) {
             self.header = header
             self.keepAlive = keepAlive
             self.write = write
         }
+
+        public static func == (a: Timeouts, b: Timeouts) -> Bool {
+            a.header == b.header && a.keepAlive == b.keepAlive && a.write == b.write
+        }
     }
 
-    /// The current phase.
-    public private(set) var phase: Phase = .fresh
+    // Stored in this order, the phase and the 32-bit grace share a word: the state sits in every connection.
     /// When the phase started (for `writing`: the last progress).
     public private(set) var since: Int64
     private let timeouts: Timeouts
     /// Set when the server drains: a connection that waits for its first or next request waits no longer.
     public private(set) var drainDeadline: Int64 = .max
-    /// The drain grace, also given to a connection that turns idle after the drain began.
-    private var drainGrace: Int64 = .max
+    /// The drain grace in milliseconds, also given to a connection that turns idle after the drain began;
+    /// `Int32.max` until the server drains.
+    private var drainGrace: Int32 = .max
+    /// The current phase.
+    public private(set) var phase: Phase = .fresh
 
     /// A connection accepted at `now`.
     public init(now: Int64, timeouts: Timeouts) {
@@ -72,7 +78,7 @@ public struct ConnectionState: Sendable, Equatable {
         case .fresh: min(since + timeouts.header, drainDeadline)
         case .readingHead: since + timeouts.header
         case .idle:
-            min(since + timeouts.keepAlive, drainGrace == .max ? .max : max(drainDeadline, since + drainGrace))
+            min(since + timeouts.keepAlive, drainGrace == .max ? .max : max(drainDeadline, since + Int64(drainGrace)))
         case .writing: since + timeouts.write
         }
     }
@@ -107,7 +113,7 @@ public struct ConnectionState: Sendable, Equatable {
     /// heard of the shutdown is answered instead of meeting a closed socket.
     public mutating func drain(now: Int64, grace: Int64) {
         drainDeadline = min(drainDeadline, now + grace)
-        drainGrace = min(drainGrace, grace)
+        drainGrace = min(drainGrace, Int32(clamping: grace))
     }
 
     /// The timer fired at `now`.

@@ -7,47 +7,42 @@ import Reactor
 /// buffer after each read. Write side: responses are queued while parsing and flushed once per batch; if the
 /// socket takes only part, the rest waits for `streamWritable`, and reading pauses while more than
 /// `maxPendingOutput` bytes wait (a client that pipelines without reading cannot grow our memory).
-final class HTTPConnection: ByteStreamDelegate, ServedConnection {
+final class HTTPConnection: ServedConnection, ByteStreamDelegate {
     private let stream: any ByteStream
     private unowned let server: HTTPServer
+    // The fields are ordered so that the flags share one word: an idle keep-alive connection costs what
+    // this object, its stream and its timer take (bench/run.sh's idle scenarios measure it).
     private var inbound = ReceiveBuffer()
     private var outbound = OutboundQueue()
     private var state: ConnectionState
-    private var armedAt: Int64?
+    /// The deadline the timer wheel holds for this connection; `Int64.min` when none.
+    private var armedAt = Int64.min
     /// What the timer wheel holds instead of the connection: a closed connection is freed at once (with its
     /// stream and buffers), and only this small object waits in the wheel for its stale deadline.
     private let timer = ConnectionTimer()
-    private var requestsServed = 0
+    /// Lingering: our FIN is sent, input is discarded, and the socket stays open until the peer closes, its
+    /// queue drains, or progress stops (see `lingerTimerFired`). Boxed: few connections ever linger.
+    private var lingering: Linger?
+    /// Latency: when the first response not yet fully written was asked for, and how many are in flight (a
+    /// pipelined batch shares the start of its read).
+    private var timingStart: UInt64 = 0
+    private var timedResponses: Int32 = 0
+    private var requestsServed: Int32 = 0
     private var closeAfterWrite = false
     /// The client may still send: after an error answer, on shutdown, with requests left unread. Closing
     /// then is a lingering close (see `finish`).
     private var mayStillSend = false
     /// The peer sent its FIN.
     private var peerClosed = false
-    /// Lingering: our FIN is sent, input is discarded, and the socket stays open until the peer closes, its
-    /// queue drains, or progress stops (see `lingerTimerFired`).
-    private var lingering: (progressAt: Int64, unacknowledged: Int)?
     private var closed = false
     private var readPaused = false
-    /// Latency: when the first response not yet fully written was asked for, and how many are in flight (a
-    /// pipelined batch shares the start of its read).
-    private var timingStart: UInt64 = 0
-    private var timedResponses = 0
-    /// The peer's address as text, formatted on first use (once per connection, not per request).
-    private lazy var peerText = stream.peer.ipString
 
     private static let maxPendingOutput = 1 << 20
 
     init(stream: any ByteStream, server: HTTPServer) {
         self.stream = stream
         self.server = server
-        let c = server.configuration
-        state = ConnectionState(
-            now: server.loop.now,
-            timeouts: .init(
-                header: c.headerTimeout,
-                keepAlive: c.keepAliveTimeout,
-                write: c.writeTimeout))
+        state = ConnectionState(now: server.loop.now, timeouts: server.connectionTimeouts)
     }
 
     func start() {
@@ -121,11 +116,12 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
             if timedResponses == 0 { timingStart = MonotonicClock.nanoseconds() }
             timedResponses += 1
         }
+        let peer = stream.peer
         let (response, context) = server.respond(
-            to: request, peer: stream.peer, peerText: peerText, secure: stream.isSecure)
+            to: request, peer: peer, peerText: server.peerText(peer), secure: stream.isSecure)
         let keepAlive =
             request.keepAlive && !response.closeConnection && !server.isDraining
-            && requestsServed < server.configuration.maxRequestsPerConnection
+            && Int(requestsServed) < server.configuration.maxRequestsPerConnection
         enqueue(response, omitBody: request.method == .head, version: request.version, keepAlive: keepAlive)
         server.accessLog?.record(
             request: request, context: context, status: response.status.code,
@@ -224,7 +220,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
         }
         if outbound.isEmpty {
             if timedResponses > 0 {
-                server.metrics?.finished(.http1, since: timingStart, count: timedResponses)
+                server.metrics?.finished(.http1, since: timingStart, count: Int(timedResponses))
                 timedResponses = 0
             }
             if closeAfterWrite {
@@ -250,17 +246,17 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
 
     private func updateTimer() {
         let deadline = state.deadline
-        if let armed = armedAt, armed > server.loop.now, armed <= deadline { return }
+        if armedAt > server.loop.now, armedAt <= deadline { return }
         server.loop.wake(timer, at: deadline)
         armedAt = deadline
     }
 
     func timerFired(now: Int64) {
         guard !closed else { return }
-        if let armed = armedAt, armed <= now { armedAt = nil }
+        if armedAt <= now { armedAt = .min }
         if lingering != nil {
             // A wake armed for an earlier deadline while the linger tick is still ahead: not ours.
-            if armedAt != nil { return }
+            if armedAt != .min { return }
             return lingerTimerFired(now: now)
         }
         switch state.timerFired(now: now) {
@@ -285,12 +281,12 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
         }
     }
 
-    var isIdle: Bool { lingering == nil && outbound.isEmpty && inbound.isEmpty }
+    override var isIdle: Bool { lingering == nil && outbound.isEmpty && inbound.isEmpty }
 
     /// The server is shutting down: the response in progress, or the next one if a request arrives within
     /// the drain grace, carries `Connection: close`; a connection with nothing to do closes after the grace.
     /// A lingering connection goes on until its client has everything.
-    func drain() {
+    override func drain() {
         guard lingering == nil else { return }
         state.drain(now: server.loop.now, grace: server.configuration.drainGrace)
         updateTimer()
@@ -311,7 +307,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
         else { return close() }
         if unacknowledged == 0 && !mayStillSend && inbound.isEmpty { return close() }  // nothing to wait for
         let now = server.loop.now
-        lingering = (progressAt: now, unacknowledged: unacknowledged)
+        lingering = Linger(progressAt: now, unacknowledged: unacknowledged)
         stream.shutdownWrite()
         inbound.consume(inbound.readableCount)
         armLingerTimer(now: now)
@@ -343,13 +339,12 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     }
 
     private func lingerTimerFired(now: Int64) {
-        guard var linger = lingering else { return }
+        guard let linger = lingering else { return }
         let unacknowledged = stream.unacknowledgedBytes ?? 0
         if unacknowledged < linger.unacknowledged {
             linger.progressAt = now
             linger.unacknowledged = unacknowledged
         }
-        lingering = linger
         // All acknowledged: done, unless the client may still be sending (then give it `lingerQuiet` to stop).
         if unacknowledged == 0 && (!mayStillSend || now - linger.progressAt >= Self.lingerQuiet) {
             return close()
@@ -361,7 +356,7 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
         armLingerTimer(now: now)
     }
 
-    func close() {
+    override func close() {
         guard !closed else { return }
         closed = true
         lingering = nil
@@ -375,12 +370,23 @@ final class HTTPConnection: ByteStreamDelegate, ServedConnection {
     }
 }
 
+/// Where a lingering close stands: when the peer last acknowledged something, and what it had not yet.
+private final class Linger {
+    var progressAt: Int64
+    var unacknowledged: Int
+
+    init(progressAt: Int64, unacknowledged: Int) {
+        self.progressAt = progressAt
+        self.unacknowledged = unacknowledged
+    }
+}
+
 /// The timer-wheel entry of one connection. It holds the connection strongly only while the connection is
 /// open (the connection clears it on close), so the wheel never keeps a closed connection alive.
 private final class ConnectionTimer: TimerTarget {
     var connection: HTTPConnection?
 
-    func timerFired(now: Int64) {
+    override func timerFired(now: Int64) {
         connection?.timerFired(now: now)
     }
 }

@@ -34,14 +34,22 @@ public struct HTTPServerConfiguration: Sendable {
     public init() {}
 }
 
-/// A connection the engine tracks for shutdown, whatever its protocol.
-protocol ServedConnection: AnyObject {
+/// A connection the engine tracks for shutdown, whatever its protocol: a node of its engine's list of open
+/// connections, whose links are two words in the connection (a dictionary entry cost about 40 bytes per
+/// connection, and an idle keep-alive connection is worth counting in bytes: `bench/run.sh`'s idle scenarios).
+/// The subclasses (HTTP/1.1, HTTP/2) override the three members.
+class ServedConnection {
+    /// The neighbours in `HTTPServer`'s list. The list holds its connections until they close
+    /// (`connectionClosed`), through `next`; `previous` does not, so the links make no cycle.
+    fileprivate unowned var previous: ServedConnection?
+    fileprivate var next: ServedConnection?
+
     /// Stop taking requests; close once what is in progress is written.
-    func drain()
+    func drain() {}
     /// Close now.
-    func close()
+    func close() {}
     /// True when no request is in progress (a keep-alive connection waiting for the next one).
-    var isIdle: Bool { get }
+    var isIdle: Bool { true }
 }
 
 /// The HTTP engine of one loop: its connections, its Date cache, its access-log buffer. Loop-confined.
@@ -57,7 +65,9 @@ public final class HTTPServer {
     var accessLog: AccessLogBuffer?
     /// Reused for every response head: no allocation per response once grown.
     var headScratch: [UInt8] = []
-    private var connections: [ObjectIdentifier: any ServedConnection] = [:]
+    /// The open connections, newest first (see `ServedConnection`), and how many.
+    private var newestConnection: ServedConnection?
+    public private(set) var connectionCount = 0
     private(set) var isDraining = false
     private var onDrained: (() -> Void)?
     /// Streams their connection is done with that still send their last bytes (TLS: the response's tail, then
@@ -68,6 +78,10 @@ public final class HTTPServer {
     public internal(set) var responsesWritten = 0
     /// Counters, when `configuration.countsRequests`.
     let metrics: HTTPMetrics?
+    /// The timeouts, one object every connection's `ConnectionState` points to.
+    let connectionTimeouts: ConnectionState.Timeouts
+    /// The client address formatted last, and its text (see `peerText`).
+    private var lastPeer: (host: SocketAddress.Host, text: String)?
 
     /// Makes the engine for `loop`.
     public init(
@@ -82,6 +96,9 @@ public final class HTTPServer {
         headScratch.reserveCapacity(1024)
         secureHeaderBytes = Array(configuration.secureHeaders.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
         metrics = configuration.countsRequests ? HTTPMetrics(loop: loop.id) : nil
+        connectionTimeouts = .init(
+            header: configuration.headerTimeout, keepAlive: configuration.keepAliveTimeout,
+            write: configuration.writeTimeout)
         if self.accessLog != nil || metrics != nil {
             loop.repeating(everyMilliseconds: 1000) { [weak self] in
                 guard let self else { return }
@@ -91,11 +108,34 @@ public final class HTTPServer {
         }
     }
 
+    deinit {
+        // Unlinked one by one: releasing the head would free the list recursively, one frame per connection.
+        var node = newestConnection
+        newestConnection = nil
+        while let connection = node {
+            node = connection.next
+            connection.next = nil
+        }
+    }
+
     private func publishConnectionCounts() {
         guard let metrics else { return }
         var idle = 0
-        for connection in connections.values where connection.isIdle { idle += 1 }
-        metrics.connections(open: connections.count, idle: idle)
+        var node = newestConnection
+        while let connection = node {
+            if connection.isIdle { idle += 1 }
+            node = connection.next
+        }
+        metrics.connections(open: connectionCount, idle: idle)
+    }
+
+    /// `peer.ipString`, formatted once for a run of requests from one client (a proxy, a NAT, a browser's
+    /// connections) rather than once per request, and kept by the loop rather than by every connection.
+    func peerText(_ peer: SocketAddress) -> String {
+        if let last = lastPeer, last.host == peer.host { return last.text }
+        let text = peer.ipString
+        lastPeer = (peer.host, text)
+        return text
     }
 
     /// Counts a response as it is queued.
@@ -104,8 +144,24 @@ public final class HTTPServer {
         metrics?.responded(wire, route: response.route, status: response.status.code, bodyBytes: bodyBytes)
     }
 
-    /// Open connections on this loop.
-    public var connectionCount: Int { connections.count }
+    private func track(_ connection: ServedConnection) {
+        connection.next = newestConnection
+        newestConnection?.previous = connection
+        newestConnection = connection
+        connectionCount += 1
+    }
+
+    /// The open connections, as an array: closing one while going through them does not cut the list.
+    private var allConnections: [ServedConnection] {
+        var all: [ServedConnection] = []
+        all.reserveCapacity(connectionCount)
+        var node = newestConnection
+        while let connection = node {
+            all.append(connection)
+            node = connection.next
+        }
+        return all
+    }
 
     /// Starts serving HTTP on `stream` (a plain socket or a TLS stream).
     public func accept(_ stream: any ByteStream) {
@@ -114,7 +170,7 @@ public final class HTTPServer {
             return
         }
         let connection = HTTPConnection(stream: stream, server: self)
-        connections[ObjectIdentifier(connection)] = connection
+        track(connection)
         connection.start()
     }
 
@@ -124,7 +180,7 @@ public final class HTTPServer {
             stream.close()
             return
         }
-        connections[ObjectIdentifier(connection)] = connection
+        track(connection)
         connection.start()
     }
 
@@ -161,9 +217,19 @@ public final class HTTPServer {
         configuration.limits.requestLine + configuration.limits.headerBlock + 32 * configuration.limits.headerCount
     }
 
-    func connectionClosed(_ connection: any ServedConnection) {
-        connections[ObjectIdentifier(connection)] = nil
-        if isDraining && connections.isEmpty && closingStreams == 0 { finishDraining() }
+    func connectionClosed(_ connection: ServedConnection) {
+        if let previous = connection.previous {
+            previous.next = connection.next
+        } else if newestConnection === connection {
+            newestConnection = connection.next
+        } else {
+            return  // not in the list: closed before
+        }
+        connection.next?.previous = connection.previous
+        connection.previous = nil
+        connection.next = nil
+        connectionCount -= 1
+        if isDraining && connectionCount == 0 && closingStreams == 0 { finishDraining() }
     }
 
     /// Closes the stream of a connection that is done with it (call before `connectionClosed`).
@@ -172,7 +238,7 @@ public final class HTTPServer {
         stream.close { [weak self] in
             guard let self else { return }
             self.closingStreams -= 1
-            if self.isDraining && self.connections.isEmpty && self.closingStreams == 0 { self.finishDraining() }
+            if self.isDraining && self.connectionCount == 0 && self.closingStreams == 0 { self.finishDraining() }
         }
     }
 
@@ -181,13 +247,13 @@ public final class HTTPServer {
     public func beginShutdown(onDrained: @escaping () -> Void) {
         isDraining = true
         self.onDrained = onDrained
-        for connection in Array(connections.values) { connection.drain() }
-        if connections.isEmpty && closingStreams == 0 { finishDraining() }
+        for connection in allConnections { connection.drain() }
+        if connectionCount == 0 && closingStreams == 0 { finishDraining() }
     }
 
     /// Closes every remaining connection now (the shutdown timeout passed).
     public func closeAll() {
-        for connection in Array(connections.values) { connection.close() }
+        for connection in allConnections { connection.close() }
     }
 
     private func finishDraining() {

@@ -4,15 +4,28 @@ import Logging
 import Synchronization
 
 /// Something registered on a loop for readiness events of one fd. Called on the loop thread only.
-public protocol EventHandler: AnyObject {
+///
+/// A class rather than a protocol: the loop keeps a pointer to the handler in the kernel's epoll entry itself
+/// (`epoll_event.data`), one word with no table beside it, and calls it through the class's vtable.
+open class EventHandler {
+    /// True from `register` to `deregister`: an event for a handler deregistered earlier in the same batch
+    /// is dropped.
+    fileprivate var isRegistered = false
+
+    public init() {}
+
     /// `events` is the epoll event mask (`EPOLLIN`, `EPOLLOUT`, `EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR`).
-    func handleEvents(_ events: UInt32)
+    open func handleEvents(_ events: UInt32) {}
 }
 
 /// Something woken by the loop's timer wheel. Called on the loop thread only.
-public protocol TimerTarget: AnyObject {
+///
+/// A class, as `EventHandler`: a wheel entry is then a deadline and one pointer (16 bytes, not 24).
+open class TimerTarget {
+    public init() {}
+
     /// A deadline this target set has passed (or an earlier one it no longer cares about: check).
-    func timerFired(now: Int64)
+    open func timerFired(now: Int64) {}
 }
 
 /// One epoll event loop, confined to the thread that runs it.
@@ -36,9 +49,15 @@ public final class EventLoop {
 
     let iovecs: UnsafeMutableBufferPointer<iovec>
     private let epfd: CInt
-    private var handlers: [(any EventHandler)?] = []
+    /// Registered handlers, the eventfd excluded. Each is retained by the loop (the pointer in its epoll
+    /// entry) until `deregister`.
+    public private(set) var registeredCount = 0
+    /// Handlers deregistered during the current batch of events: still retained until the batch ends, so an
+    /// event of the same batch that names one finds a live object (which it then skips).
+    private var retired: [Unmanaged<EventHandler>] = []
+    private var inBatch = false
     private let events: UnsafeMutableBufferPointer<epoll_event>
-    private var wheel: TimerWheel<any TimerTarget>
+    private var wheel: TimerWheel<TimerTarget>
     private var unexpectedErrors = 0
 
     /// Creates a loop on the calling thread; run it with `run()` on the same thread.
@@ -58,7 +77,7 @@ public final class EventLoop {
         wheel = TimerWheel(now: now)
         iovecs = .allocate(capacity: 64)
         events = .allocate(capacity: 512)
-        try Epoll.ctl(epfd, EPOLL_CTL_ADD, efd, events: CLINUX_EPOLLIN)
+        try Epoll.ctl(epfd, EPOLL_CTL_ADD, efd, events: CLINUX_EPOLLIN, data: 0)
     }
 
     deinit {
@@ -70,36 +89,37 @@ public final class EventLoop {
     // MARK: - Registration
 
     /// Registers `handler` for `events` on `fd`. The loop holds the handler until `deregister`.
-    public func register(fd: CInt, handler: any EventHandler, events: UInt32) throws(SystemError) {
-        let index = Int(fd)
-        if index >= handlers.count {
-            handlers.append(contentsOf: repeatElement(nil, count: max(index + 1, handlers.count * 2) - handlers.count))
+    public func register(fd: CInt, handler: EventHandler, events: UInt32) throws(SystemError) {
+        precondition(!handler.isRegistered, "register fd \(fd): the handler is registered already")
+        let token = Unmanaged.passRetained(handler)
+        do {
+            try Epoll.ctl(epfd, EPOLL_CTL_ADD, fd, events: events, data: UInt64(UInt(bitPattern: token.toOpaque())))
+        } catch {
+            token.release()
+            throw error
         }
-        try Epoll.ctl(epfd, EPOLL_CTL_ADD, fd, events: events)
-        handlers[index] = handler
+        handler.isRegistered = true
+        registeredCount += 1
     }
 
-    /// Changes the interest set of a registered fd.
-    public func modify(fd: CInt, events: UInt32) throws(SystemError) {
-        try Epoll.ctl(epfd, EPOLL_CTL_MOD, fd, events: events)
-    }
-
-    /// Stops watching `fd` and drops the loop's reference to its handler. Call before closing the fd.
-    public func deregister(fd: CInt) {
+    /// Stops watching `fd` and drops the loop's reference to `handler` (the one registered for it). Call
+    /// before closing the fd.
+    public func deregister(fd: CInt, handler: EventHandler) {
+        precondition(handler.isRegistered, "deregister fd \(fd): the handler is not registered")
         // EPOLL_CTL_DEL can only fail for an fd we never added or already closed: both our bug.
-        do { try Epoll.ctl(epfd, EPOLL_CTL_DEL, fd, events: 0) } catch {
+        do { try Epoll.ctl(epfd, EPOLL_CTL_DEL, fd, events: 0, data: 0) } catch {
             preconditionFailure("deregister fd \(fd): \(error)")
         }
-        if Int(fd) < handlers.count { handlers[Int(fd)] = nil }
+        handler.isRegistered = false
+        registeredCount -= 1
+        let token = Unmanaged.passUnretained(handler)
+        if inBatch { retired.append(token) } else { token.release() }
     }
-
-    /// Registered fds, the eventfd excluded (tests: nothing may leak).
-    public var registeredCount: Int { handlers.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 
     // MARK: - Timers
 
     /// Wakes `target` at or soon after `deadline` (monotonic ms). There is no cancel: see `TimerWheel`.
-    public func wake(_ target: any TimerTarget, at deadline: Int64) {
+    public func wake(_ target: TimerTarget, at deadline: Int64) {
         wheel.insert(target, deadline: deadline)
     }
 
@@ -138,16 +158,22 @@ public final class EventLoop {
                 return
             }
             now = MonotonicClock.now()
+            inBatch = true
             for i in 0..<n {
-                let fd = events[i].data.fd
+                let data = events[i].data.u64
                 let mask = events[i].events
-                if fd == handle.eventFD {
-                    drainWakeups()
+                guard let pointer = UnsafeRawPointer(bitPattern: UInt(data)) else {
+                    drainWakeups()  // the eventfd's entry carries 0
                     continue
                 }
-                // A handler closed earlier in this batch leaves nil: its stale event is dropped.
-                guard Int(fd) < handlers.count, let handler = handlers[Int(fd)] else { continue }
-                handler.handleEvents(mask)
+                let handler = Unmanaged<EventHandler>.fromOpaque(pointer).takeUnretainedValue()
+                // A handler deregistered earlier in this batch is still alive (`retired`): its stale event is dropped.
+                if handler.isRegistered { handler.handleEvents(mask) }
+            }
+            inBatch = false
+            if !retired.isEmpty {
+                for token in retired { token.release() }
+                retired.removeAll(keepingCapacity: retired.count <= 64)
             }
             for target in wheel.expire(upTo: now) { target.timerFired(now: now) }
             let turn = MonotonicClock.now() - now
@@ -173,7 +199,7 @@ public final class EventLoop {
 private final class ScheduledTask: TimerTarget {
     let body: () -> Void
     init(_ body: @escaping () -> Void) { self.body = body }
-    func timerFired(now: Int64) { body() }
+    override func timerFired(now: Int64) { body() }
 }
 
 /// The thread-safe face of an `EventLoop`: run a task on it, stop it, read its heartbeat.

@@ -42,6 +42,7 @@ public final class Listener: EventHandler {
         self.loop = loop
         self.onAccept = onAccept
         self.backoff = backoffMilliseconds
+        super.init()
         do {
             try loop.register(fd: fd, handler: self, events: CLINUX_EPOLLIN)
         } catch {
@@ -50,7 +51,7 @@ public final class Listener: EventHandler {
         }
     }
 
-    public func handleEvents(_ events: UInt32) {
+    public override func handleEvents(_ events: UInt32) {
         // At most 256 per wake-up so one busy listener cannot starve the loop's connections; the socket is
         // level-triggered, so whatever is left wakes us again at once.
         for _ in 0..<256 {
@@ -78,7 +79,7 @@ public final class Listener: EventHandler {
                 "accept paused for \(backoff) ms: \(error) (\(failures) times)",
                 metadata: ["port": "\(port)"])
         }
-        loop.deregister(fd: fd)
+        loop.deregister(fd: fd, handler: self)
         watching = false
         loop.schedule(afterMilliseconds: backoff) { [weak self] in
             guard let self, self.fd >= 0, !self.watching else { return }
@@ -94,7 +95,7 @@ public final class Listener: EventHandler {
     /// Stops accepting and closes the socket; connections already accepted are not touched.
     public func close() {
         guard fd >= 0 else { return }
-        if watching { loop.deregister(fd: fd) }
+        if watching { loop.deregister(fd: fd, handler: self) }
         Syscall.close(fd)
         fd = -1
     }

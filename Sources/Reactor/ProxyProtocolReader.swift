@@ -5,7 +5,7 @@
 /// ClientHello, an HTTP request) stays in the socket for the next layer, which is told to read at once. A
 /// malformed header, a peer that closes, or no complete header within `timeout` ms closes the connection:
 /// behind a balancer that sends the header, a connection without one is not from the balancer.
-public final class ProxyProtocolReader: ByteStreamDelegate, TimerTarget {
+public final class ProxyProtocolReader: TimerTarget, ByteStreamDelegate {
     /// The stream until the header is read or refused (then nil: the timer wheel, which keeps this reader
     /// until its deadline, must not keep the connection too).
     private var socket: SocketStream?
@@ -25,6 +25,7 @@ public final class ProxyProtocolReader: ByteStreamDelegate, TimerTarget {
         self.onHeader = onHeader
         self.onFailure = onFailure
         buffer = [UInt8](repeating: 0, count: ProxyProtocol.v2MaxLength)
+        super.init()
         socket.delegate = self
         socket.loop.wake(self, at: socket.loop.now + timeout)
         streamReadable()
@@ -62,7 +63,7 @@ public final class ProxyProtocolReader: ByteStreamDelegate, TimerTarget {
 
     public func streamHungUp() { fail(nil) }
 
-    public func timerFired(now: Int64) {
+    public override func timerFired(now: Int64) {
         if !done { fail("no complete PROXY protocol header in time") }
     }
 

@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Registered once with `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`, so no `epoll_ctl` is needed per request:
 /// the delegate is told on each edge and drains to `EAGAIN`.
-public final class SocketStream: ByteStream, EventHandler {
+public final class SocketStream: EventHandler, ByteStream {
     /// The connected fd; -1 once closed.
     public private(set) var fd: CInt
     public unowned let loop: EventLoop
@@ -23,11 +23,12 @@ public final class SocketStream: ByteStream, EventHandler {
         self.fd = fd
         self.peer = peer
         self.loop = loop
+        super.init()
         Socket.setNoDelay(fd)
         try loop.register(fd: fd, handler: self, events: Epoll.edgeTriggeredReadWrite)
     }
 
-    public func handleEvents(_ events: UInt32) {
+    public override func handleEvents(_ events: UInt32) {
         guard let delegate else { return }
         if events & (CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 { peerHalfClosed = true }
         if events & (CLINUX_EPOLLIN | CLINUX_EPOLLRDHUP | CLINUX_EPOLLHUP | CLINUX_EPOLLERR) != 0 {
@@ -108,7 +109,7 @@ public final class SocketStream: ByteStream, EventHandler {
 
     public func close() {
         guard fd >= 0 else { return }
-        loop.deregister(fd: fd)
+        loop.deregister(fd: fd, handler: self)
         Syscall.close(fd)
         fd = -1
         delegate = nil

@@ -355,7 +355,7 @@ private final class DeadlineTimer: TimerTarget {
     weak var stream: TLSStream?
     var deadline = Int64.max
 
-    func timerFired(now: Int64) {
+    override func timerFired(now: Int64) {
         if now >= deadline { stream?.deadlinePassed() }
     }
 }

@@ -15,7 +15,7 @@ import Reactor
 /// than `outboundLimit` bytes wait for the socket; reading stops while more wait, so neither a slow reader nor
 /// a client that never reads makes us hold more than that. Timeouts: `headerTimeout` for the first request,
 /// `keepAliveTimeout` when idle, `writeTimeout` when a response makes no progress (a zero-window stall).
-final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedConnection {
+final class HTTP2Connection: ServedConnection, ByteStreamDelegate, HTTP2SessionDelegate {
     /// One request stream: its head while it arrives, then its response body while it is sent.
     private struct StreamState {
         var method: [UInt8] = []
@@ -77,6 +77,7 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
         lastActivity = now
         lastProgress = now
         budget = FloodBudget(now: now)
+        super.init()
         session.delegate = self
     }
 
@@ -421,16 +422,16 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
 
     /// The server is shutting down: GOAWAY naming the last stream taken (RFC 9113 §6.8); streams up to it
     /// finish, later ones are refused, and the connection closes when the last response is written.
-    var isIdle: Bool { streams.isEmpty }
+    override var isIdle: Bool { streams.isEmpty }
 
-    func drain() {
+    override func drain() {
         guard !closed, !goingAway else { return }
         goingAway = true
         session.submitGracefulGoaway()
         flush()
     }
 
-    func close() {
+    override func close() {
         guard !closed else { return }
         closed = true
         timer.connection = nil
@@ -468,7 +469,7 @@ final class HTTP2Connection: ByteStreamDelegate, HTTP2SessionDelegate, ServedCon
 private final class HTTP2Timer: TimerTarget {
     var connection: HTTP2Connection?
 
-    func timerFired(now: Int64) {
+    override func timerFired(now: Int64) {
         connection?.timerFired(now: now)
     }
 }

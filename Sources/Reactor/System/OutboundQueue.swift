@@ -42,9 +42,19 @@ public struct OutboundQueue {
     }
 
     private(set) var chunks: [Chunk] = []
-    private var head = 0
     private var staging: BufferBlock?
-    private var stagingUsed = 0
+    // 32-bit (a chunk list and a staging block stay far below 4 G): the two share one word of every
+    // connection object.
+    private var head32: UInt32 = 0
+    private var stagingUsed32: UInt32 = 0
+    private var head: Int {
+        get { Int(head32) }
+        set { head32 = UInt32(newValue) }
+    }
+    private var stagingUsed: Int {
+        get { Int(stagingUsed32) }
+        set { stagingUsed32 = UInt32(newValue) }
+    }
     /// Bytes not yet written.
     public private(set) var pendingCount = 0
 

@@ -7,10 +7,20 @@
 /// hands the block back, so an idle connection costs nothing here.
 public struct ReceiveBuffer {
     private var block: BufferBlock?
+    // 32-bit offsets (a block is far below 2 GiB): with them the buffer is two words, not three, in every
+    // connection object.
+    private var reader: UInt32 = 0
+    private var writer: UInt32 = 0
     /// Start of unconsumed bytes.
-    public private(set) var readerIndex = 0
+    public private(set) var readerIndex: Int {
+        get { Int(reader) }
+        set { reader = UInt32(newValue) }
+    }
     /// End of received bytes.
-    public private(set) var writerIndex = 0
+    public private(set) var writerIndex: Int {
+        get { Int(writer) }
+        set { writer = UInt32(newValue) }
+    }
 
     /// Makes an empty buffer with no storage.
     public init() {}
@@ -18,7 +28,7 @@ public struct ReceiveBuffer {
     /// Unconsumed bytes.
     public var readableCount: Int { writerIndex - readerIndex }
     /// True when nothing is held.
-    public var isEmpty: Bool { readerIndex == writerIndex }
+    public var isEmpty: Bool { reader == writer }
     /// True when a block is held.
     public var holdsStorage: Bool { block != nil }
     /// True when no more bytes fit, even after compaction.

@@ -194,10 +194,10 @@ public enum Epoll {
     }
 
     /// `epoll_ctl(2)`; `op` is `EPOLL_CTL_ADD`, `_MOD` or `_DEL`.
-    public static func ctl(_ epfd: CInt, _ op: CInt, _ fd: CInt, events: UInt32) throws(SystemError) {
+    public static func ctl(_ epfd: CInt, _ op: CInt, _ fd: CInt, events: UInt32, data: UInt64) throws(SystemError) {
         var event = epoll_event()
         event.events = events
-        event.data.fd = fd
+        event.data.u64 = data
         if epoll_ctl(epfd, op, fd, &event) != 0 {
             throw SystemError(call: "epoll_ctl", errno: Syscall.errno)
         }

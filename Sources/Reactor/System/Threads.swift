@@ -76,10 +76,11 @@ public final class SignalSource: EventHandler {
         if fd < 0 { throw SystemError(call: "signalfd", errno: Syscall.errno) }
         self.loop = loop
         self.onSignal = onSignal
+        super.init()
         try loop.register(fd: fd, handler: self, events: CLINUX_EPOLLIN)
     }
 
-    public func handleEvents(_ events: UInt32) {
+    public override func handleEvents(_ events: UInt32) {
         var info = signalfd_siginfo()
         while Glibc.read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
             onSignal(CInt(info.ssi_signo))
@@ -88,7 +89,7 @@ public final class SignalSource: EventHandler {
 
     /// Stops watching.
     public func close() {
-        loop.deregister(fd: fd)
+        loop.deregister(fd: fd, handler: self)
         Syscall.close(fd)
     }
 }
