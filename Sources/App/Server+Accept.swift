@@ -26,13 +26,12 @@ extension Server {
         }
         let socket: SocketStream
         do {
-            socket = try SocketStream(fd: fd, peer: peer, loop: loop)
+            socket = try SocketStream.accepted(fd: fd, peer: peer, loop: loop, attachment: slot)
         } catch {
             Syscall.close(fd)
             loop.logUnexpected(error)
             return
         }
-        socket.attachment = slot
         guard settings.limits.proxyProtocol else {
             serve(socket, endpoint: endpoint, http: http)
             return

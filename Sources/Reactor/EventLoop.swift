@@ -6,12 +6,9 @@ import Synchronization
 /// Something registered on a loop for readiness events of one fd. Called on the loop thread only.
 ///
 /// A class rather than a protocol: the loop keeps a pointer to the handler in the kernel's epoll entry itself
-/// (`epoll_event.data`), one word with no table beside it, and calls it through the class's vtable.
+/// (`epoll_event.data`), one word with no table beside it, and calls it through the class's vtable. It has no
+/// stored property, so a subclass's first fields fill the word after the object header.
 open class EventHandler {
-    /// True from `register` to `deregister`: an event for a handler deregistered earlier in the same batch
-    /// is dropped.
-    fileprivate var isRegistered = false
-
     public init() {}
 
     /// `events` is the epoll event mask (`EPOLLIN`, `EPOLLOUT`, `EPOLLRDHUP`, `EPOLLHUP`, `EPOLLERR`).
@@ -52,10 +49,16 @@ public final class EventLoop {
     /// Registered handlers, the eventfd excluded. Each is retained by the loop (the pointer in its epoll
     /// entry) until `deregister`.
     public private(set) var registeredCount = 0
-    /// Handlers deregistered during the current batch of events: still retained until the batch ends, so an
-    /// event of the same batch that names one finds a live object (which it then skips).
+    /// Handlers deregistered during the current batch of events: still retained until the batch ends (one
+    /// may be running the very call that deregistered it).
     private var retired: [Unmanaged<EventHandler>] = []
     private var inBatch = false
+    /// The events of the current batch not yet dispatched: `deregister` blanks a handler's among them.
+    private var batchNext = 0
+    private var batchEnd = 0
+    /// `epoll_event.data` of the eventfd, and of an event blanked by `deregister`.
+    private static let wakeupData: UInt64 = 0
+    private static let blankedData: UInt64 = 1
     private let events: UnsafeMutableBufferPointer<epoll_event>
     private var wheel: TimerWheel<TimerTarget>
     private var unexpectedErrors = 0
@@ -79,7 +82,7 @@ public final class EventLoop {
         wheel = TimerWheel(now: now)
         iovecs = .allocate(capacity: 64)
         events = .allocate(capacity: 512)
-        try Epoll.ctl(epfd, EPOLL_CTL_ADD, efd, events: CLINUX_EPOLLIN, data: 0)
+        try Epoll.ctl(epfd, EPOLL_CTL_ADD, efd, events: CLINUX_EPOLLIN, data: Self.wakeupData)
     }
 
     deinit {
@@ -92,7 +95,6 @@ public final class EventLoop {
 
     /// Registers `handler` for `events` on `fd`. The loop holds the handler until `deregister`.
     public func register(fd: CInt, handler: EventHandler, events: UInt32) throws(SystemError) {
-        precondition(!handler.isRegistered, "register fd \(fd): the handler is registered already")
         let token = Unmanaged.passRetained(handler)
         do {
             try Epoll.ctl(epfd, EPOLL_CTL_ADD, fd, events: events, data: UInt64(UInt(bitPattern: token.toOpaque())))
@@ -100,22 +102,23 @@ public final class EventLoop {
             token.release()
             throw error
         }
-        handler.isRegistered = true
         registeredCount += 1
     }
 
     /// Stops watching `fd` and drops the loop's reference to `handler` (the one registered for it). Call
     /// before closing the fd.
     public func deregister(fd: CInt, handler: EventHandler) {
-        precondition(handler.isRegistered, "deregister fd \(fd): the handler is not registered")
         // EPOLL_CTL_DEL can only fail for an fd we never added or already closed: both our bug.
         do { try Epoll.ctl(epfd, EPOLL_CTL_DEL, fd, events: 0, data: 0) } catch {
             preconditionFailure("deregister fd \(fd): \(error)")
         }
-        handler.isRegistered = false
         registeredCount -= 1
         let token = Unmanaged.passUnretained(handler)
-        if inBatch { retired.append(token) } else { token.release() }
+        guard inBatch else { return token.release() }
+        retired.append(token)
+        // The kernel may have reported this fd again later in the batch: that event is stale now.
+        let data = UInt64(UInt(bitPattern: token.toOpaque()))
+        for j in batchNext..<batchEnd where events[j].data.u64 == data { events[j].data.u64 = Self.blankedData }
     }
 
     // MARK: - Timers
@@ -161,18 +164,19 @@ public final class EventLoop {
             }
             now = MonotonicClock.now()
             inBatch = true
+            batchEnd = n
             for i in 0..<n {
+                batchNext = i + 1
                 let data = events[i].data.u64
-                let mask = events[i].events
-                guard let pointer = UnsafeRawPointer(bitPattern: UInt(data)) else {
-                    drainWakeups()  // the eventfd's entry carries 0
+                if data == Self.wakeupData {
+                    drainWakeups()
                     continue
                 }
-                let handler = Unmanaged<EventHandler>.fromOpaque(pointer).takeUnretainedValue()
-                // A handler deregistered earlier in this batch is still alive (`retired`): its stale event is dropped.
-                if handler.isRegistered { handler.handleEvents(mask) }
+                guard data != Self.blankedData, let pointer = UnsafeRawPointer(bitPattern: UInt(data)) else { continue }
+                Unmanaged<EventHandler>.fromOpaque(pointer).takeUnretainedValue().handleEvents(events[i].events)
             }
             inBatch = false
+            batchEnd = 0
             if !retired.isEmpty {
                 for token in retired { token.release() }
                 retired.removeAll(keepingCapacity: retired.count <= 64)

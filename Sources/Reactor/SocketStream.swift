@@ -5,18 +5,29 @@ import Glibc
 ///
 /// Registered once with `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`, so no `epoll_ctl` is needed per request:
 /// the delegate is told on each edge and drains to `EAGAIN`.
-public final class SocketStream: EventHandler, ByteStream {
+///
+/// Every open connection has one, so its size counts: the flags come first, in the bytes after the base
+/// class's, and the connection-limit slot lives in a subclass made only when there is one (`accepted`). An
+/// instance is 72 bytes, an 80-byte heap block.
+public class SocketStream: EventHandler, ByteStream {
+    public private(set) var isReadDrained = false
+    private var peerHalfClosed = false
     /// The connected fd; -1 once closed.
     public private(set) var fd: CInt
     public unowned let loop: EventLoop
     /// The remote address: the TCP peer, or the client a PROXY protocol header named (`ProxyProtocolReader`).
     public internal(set) var peer: SocketAddress
     public var delegate: (any ByteStreamDelegate)?
-    /// Something that lives as long as the connection (a connection-limit slot): released on `close`.
-    public var attachment: AnyObject?
     public var isSecure: Bool { false }
-    public private(set) var isReadDrained = false
-    private var peerHalfClosed = false
+
+    /// Wraps an accepted `fd` and registers it on `loop`; `attachment`, when given, lives as long as the
+    /// connection (a connection-limit slot) and is released on `close`.
+    public static func accepted(fd: CInt, peer: SocketAddress, loop: EventLoop, attachment: AnyObject?)
+        throws(SystemError) -> SocketStream
+    {
+        guard let attachment else { return try SocketStream(fd: fd, peer: peer, loop: loop) }
+        return try AttachedSocketStream(fd: fd, peer: peer, loop: loop, attachment: attachment)
+    }
 
     /// Wraps an accepted `fd` and registers it on `loop`.
     public init(fd: CInt, peer: SocketAddress, loop: EventLoop) throws(SystemError) {
@@ -113,7 +124,6 @@ public final class SocketStream: EventHandler, ByteStream {
         Syscall.close(fd)
         fd = -1
         delegate = nil
-        attachment = nil
     }
 
     /// Tells the delegate to read now: for bytes that arrived before it took over (after a PROXY header), which
@@ -145,6 +155,21 @@ public final class SocketStream: EventHandler, ByteStream {
 
     deinit {
         if fd >= 0 { Syscall.close(fd) }
+    }
+}
+
+/// A socket stream that keeps something for as long as the connection is open (see `SocketStream.accepted`).
+private final class AttachedSocketStream: SocketStream {
+    private var attachment: AnyObject?
+
+    init(fd: CInt, peer: SocketAddress, loop: EventLoop, attachment: AnyObject) throws(SystemError) {
+        self.attachment = attachment
+        try super.init(fd: fd, peer: peer, loop: loop)
+    }
+
+    override func close() {
+        super.close()
+        attachment = nil
     }
 }
 

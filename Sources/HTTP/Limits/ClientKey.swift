@@ -13,6 +13,24 @@ public struct ClientKey: Hashable, Sendable {
         }
     }
 
+    /// The key in nine bytes (a /64 needs only the high half of an IPv6 address), for what sits beside every
+    /// open connection (`ConnectionLimiter.Slot`); `init(packed:)` gives it back.
+    var packed: (kind: UInt8, bits: UInt64) {
+        switch host {
+        case .v4(let address): (4, UInt64(address))
+        case .v6(let high, _): (6, high)
+        case .other: (1, 0)
+        }
+    }
+
+    init(packed: (kind: UInt8, bits: UInt64)) {
+        switch packed.kind {
+        case 4: host = .v4(UInt32(truncatingIfNeeded: packed.bits))
+        case 6: host = .v6(packed.bits, 0)
+        default: host = .other
+        }
+    }
+
     /// Which of `shardCount` (a power of two) shards holds this key.
     func shard(of shardCount: Int) -> Int {
         var hasher = Hasher()

@@ -72,8 +72,16 @@ public final class ConnectionLimiter: Sendable {
     /// One connection's place: released once, when `release()` is called or the slot is freed.
     public final class Slot {
         private let limiter: ConnectionLimiter
-        private var key: ClientKey?
+        // The client counted, packed: one slot sits beside every open connection, and packed it is a 48-byte
+        // heap block rather than 64 (kind 0: no client counted).
+        private var keyBits: UInt64 = 0
+        private var keyKind: UInt8 = 0
         private var released = false
+
+        private var key: ClientKey? {
+            get { keyKind == 0 ? nil : ClientKey(packed: (keyKind, keyBits)) }
+            set { (keyKind, keyBits) = newValue?.packed ?? (0, 0) }
+        }
 
         fileprivate init(_ limiter: ConnectionLimiter, key: ClientKey?) {
             self.limiter = limiter
