@@ -13,7 +13,7 @@ source "$BENCH_DIR/lib/nginx.sh"
 source "$BENCH_DIR/lib/servers.sh"
 
 # Every scenario, in run order. tls-* run only with --tls.
-SCENARIOS=(get-1k get-12k get-12k-log get-100k page-article idle-connect idle-request tls-get-12k tls-get-12k-log
+SCENARIOS=(get-1k get-12k get-12k-log get-100k get-1m page-article idle-connect idle-request tls-get-12k tls-get-12k-log
     tls-page-article tls-handshake tls-handshake-h2load tls-idle-request tls-h2-1k tls-h2-12k)
 # *-log: mywebsite with its access log on (instance MODE-log), against nginx with its log off as always.
 # The article page of page-article: rendered by mywebsite from the sample content (content/), and served by
@@ -212,6 +212,7 @@ run_load() {
     *-1k | tls-handshake*) path=/static/1k.bin ;;
     *-12k | *-12k-log) path=/static/12k.bin ;;
     *-100k) path=/static/100k.bin ;;
+    *-1m) path=/static/1m.bin ;;
     *page-article) path=$PAGE_URI ;;
     esac
     if [[ $scenario == tls-handshake* ]]; then

@@ -125,7 +125,10 @@ SERVER_OUT=$RESULTS/server.stdout SERVER_ERR=$RESULTS/server.stderr
 args=(serve --host 127.0.0.1 --threads "$SERVER_THREADS" --static-path "$STATIC_DIR" --access-log off
     --header-timeout "$HEADER_TIMEOUT")
 if ((TLS)); then
-    args+=(--mode direct-tls --https-port 0 --http-port 0 --cert "$CERT" --key "$KEY")
+    # The attackers' stalled handshakes must close within the header timeout, as stalled heads do: the
+    # handshake has its own timeout (10 s by default), set to the same here.
+    args+=(--mode direct-tls --https-port 0 --http-port 0 --cert "$CERT" --key "$KEY"
+        --tls-handshake-timeout "$HEADER_TIMEOUT")
 else
     args+=(--port 0)
 fi

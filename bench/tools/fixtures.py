@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Static files served by both servers, and a check that each server returns them byte for byte.
 
-    fixtures.py make DIR          -> writes DIR/1k.bin, DIR/12k.bin, DIR/100k.bin (fixed pseudo-random bytes)
+    fixtures.py make DIR          -> writes DIR/1k.bin, DIR/12k.bin, DIR/100k.bin, DIR/1m.bin (fixed pseudo-random bytes)
     fixtures.py check URL FILE [HEAD_OUT]
                                   -> exit 0 when GET URL returns 200 and exactly FILE's bytes; HEAD_OUT,
                                      when given, gets the response's status line and header fields
@@ -20,7 +20,7 @@ import ssl
 import sys
 import urllib.request
 
-SIZES = {"1k.bin": 1024, "12k.bin": 12 * 1024, "100k.bin": 100 * 1024}
+SIZES = {"1k.bin": 1024, "12k.bin": 12 * 1024, "100k.bin": 100 * 1024, "1m.bin": 1024 * 1024}
 
 
 def make(directory):

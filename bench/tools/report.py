@@ -43,6 +43,7 @@ TARGETS = {
     "get-1k": _keepalive(1.3),
     "get-12k": _keepalive(1.3),
     "get-100k": _keepalive(1.1),
+    "get-1m": _keepalive(1.0),
     # Issue #4: an article page rendered by mywebsite, against nginx serving the same bytes from a file.
     "page-article": _keepalive(1.0),
     "tls-get-12k": _keepalive(),
