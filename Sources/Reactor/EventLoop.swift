@@ -86,6 +86,8 @@ public final class EventLoop {
     }
 
     deinit {
+        // A handler still registered here stays retained: the loop keeps no list of them (the pointers live
+        // in the kernel's epoll entries). Owners close their streams and listeners before the loop goes.
         Syscall.close(epfd)
         iovecs.deallocate()
         events.deallocate()

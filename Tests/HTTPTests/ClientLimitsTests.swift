@@ -60,6 +60,23 @@ import Testing
         #expect(limiter.trackedClients == 1)
     }
 
+    @Test func anIPv6SlotCountsItsSlash64AndGivesItBack() throws {
+        // A slot keeps its client key packed (kind and high 64 bits): releasing it must find the same entry.
+        let limiter = ConnectionLimiter(perClient: 1, total: nil, exempt: nil)
+        let first = SocketAddress(ip: "2001:db8:1:2::1")!.host
+        let sameNetwork = SocketAddress(ip: "2001:db8:1:2:ffff::9")!.host
+        let other = SocketAddress(ip: "2001:db8:1:3::1")!.host
+        var slots: [ConnectionLimiter.Slot] = []
+        if case .success(let slot) = limiter.open(for: first) { slots.append(slot) }
+        #expect(limiter.open(for: sameNetwork).failureValue == .perClient)
+        if case .success(let slot) = limiter.open(for: other) { slots.append(slot) }
+        #expect(slots.count == 2 && limiter.trackedClients == 2)
+        #expect(slots[1].move(to: SocketAddress(ip: "198.51.100.4")!.host))
+        #expect(limiter.open(for: other).failureValue == nil, "the moved slot gave its /64 back")
+        slots.removeAll()
+        #expect(limiter.trackedClients == 0)
+    }
+
     struct HarnessFailure: Error {}
 }
 

@@ -188,4 +188,46 @@ final class Collector: ByteStreamDelegate {
         listener.close()
         #expect(loop.registeredCount == 0)
     }
+
+    @Test func aHandlerDeregisteredEarlierInABatchGetsNoStaleEvent() throws {
+        // Two pipes readable in the same epoll batch; whichever handler runs first deregisters both. The
+        // other's event is already in the batch: the loop must drop it, not call a deregistered handler.
+        final class Reader: EventHandler {
+            let fd: CInt
+            unowned let loop: EventLoop
+            var other: Reader?
+            var registered = true
+            var calls = 0
+            init(fd: CInt, loop: EventLoop) throws {
+                self.fd = fd
+                self.loop = loop
+                super.init()
+                try loop.register(fd: fd, handler: self, events: Epoll.edgeTriggeredReadWrite)
+            }
+            override func handleEvents(_ events: UInt32) {
+                calls += 1
+                for reader in [self, other].compactMap({ $0 }) where reader.registered {
+                    reader.registered = false
+                    loop.deregister(fd: reader.fd, handler: reader)
+                }
+            }
+        }
+        let loop = try EventLoop(id: 0, logger: Self.logger)
+        var first: [CInt] = [0, 0]
+        var second: [CInt] = [0, 0]
+        #expect(pipe(&first) == 0 && pipe(&second) == 0)
+        defer { for fd in first + second { close(fd) } }
+        let a = try Reader(fd: first[0], loop: loop)
+        let b = try Reader(fd: second[0], loop: loop)
+        a.other = b
+        b.other = a
+        var byte: UInt8 = 1
+        #expect(write(first[1], &byte, 1) == 1 && write(second[1], &byte, 1) == 1)
+        loop.schedule(afterMilliseconds: 100) { loop.handle.stop() }
+        loop.run()
+        #expect(a.calls + b.calls == 1)
+        #expect(loop.registeredCount == 0)
+        a.other = nil
+        b.other = nil
+    }
 }
