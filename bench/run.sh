@@ -13,8 +13,10 @@ source "$BENCH_DIR/lib/nginx.sh"
 source "$BENCH_DIR/lib/servers.sh"
 
 # Every scenario, in run order. tls-* run only with --tls.
-SCENARIOS=(get-1k get-12k get-12k-log get-100k get-1m page-article idle-connect idle-request tls-get-12k tls-get-12k-log
+SCENARIOS=(get-1k ceiling-1k get-12k get-12k-log get-100k get-1m page-article idle-connect idle-request tls-get-12k tls-get-12k-log
     tls-page-article tls-handshake tls-handshake-h2load tls-idle-request tls-h2-1k tls-h2-12k)
+# ceiling-1k: mywebsite's get-1k against nginx answering 1 KiB from memory (return 200), the most nginx itself
+# could do for a 1 KiB file: the report compares it with nginx's get-1k.
 # *-log: mywebsite with its access log on (instance MODE-log), against nginx with its log off as always.
 # The article page of page-article: rendered by mywebsite from the sample content (content/), and served by
 # nginx as a file holding the bytes mywebsite served.
@@ -209,6 +211,10 @@ run_load() {
     [[ $scenario == tls-* ]] && mode=tls
     [[ $scenario == *-log && $server == mywebsite ]] && mode+=-log
     case $scenario in
+    ceiling-1k)
+        path=/static/1k.bin
+        if [[ $server == nginx ]]; then path=$NGINX_CEILING_URI; fi
+        ;;
     *-1k | tls-handshake*) path=/static/1k.bin ;;
     *-12k | *-12k-log) path=/static/12k.bin ;;
     *-100k) path=/static/100k.bin ;;
@@ -270,7 +276,7 @@ run_idle() {
 }
 
 modes=()
-[[ " ${selected[*]} " =~ \ (get|idle|page)- ]] && modes+=(plain)
+[[ " ${selected[*]} " =~ \ (get|ceiling|idle|page)- ]] && modes+=(plain)
 [[ " ${selected[*]} " == *" tls-"* ]] && modes+=(tls)
 for mode in "${modes[@]}"; do
     server_start mywebsite "$mode" # first: nginx serves the page this start saves

@@ -9,6 +9,8 @@ NGINX_TLS_CIPHERS="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECD
 NGINX_TLS_CIPHERS+=":ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 NGINX_TLS_CIPHERS+=":DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
 NGINX_TLS_CURVES="X25519:prime256v1:secp384r1"
+# Plain HTTP only: 1 KiB of "x" from a `return 200`, nginx's fastest possible answer (ceiling-1k).
+NGINX_CEILING_URI=/ceiling/1k
 
 # nginx_write_conf FILE PREFIX STATIC_DIR WORKERS HTTP_PORT [TLS_PORT CERT KEY [PAGE_URI PAGE_FILE]]
 #   Writes an nginx.conf serving STATIC_DIR/<f> at /static/<f>: over plain HTTP on 127.0.0.1:HTTP_PORT,
@@ -16,6 +18,7 @@ NGINX_TLS_CURVES="X25519:prime256v1:secp384r1"
 #   TLS_PORT, CERT and KEY empty for plain HTTP with a page).
 #   With PAGE_URI, it also serves the file PAGE_FILE (a page pre-rendered by mywebsite) at exactly that URI
 #   as text/html; charset=utf-8, the way a static site generator's output would be served.
+#   Plain HTTP also answers NGINX_CEILING_URI with 1 KiB from memory (`return 200`).
 #   PREFIX (a writable directory) gets the pid file, error log and temp directories.
 #   WORKERS=0 means `master_process off`: one process serves everything (used by the stand-in).
 #   TLS has session tickets and the session cache off, so every new connection is a full handshake.
@@ -70,6 +73,10 @@ nginx_write_conf() {
             echo "        ssl_session_cache off;"
         fi
         echo "        location /static/ { alias $static_dir/; }"
+        if [[ -z $tls_port ]]; then
+            # The ceiling of ceiling-1k: 1 KiB answered from memory, no file, no cache lookup.
+            echo "        location = $NGINX_CEILING_URI { return 200 \"$(printf 'x%.0s' {1..1024})\"; }"
+        fi
         if [[ -n $page_uri ]]; then
             echo "        location = $page_uri {"
             echo "            default_type \"text/html; charset=utf-8\";"

@@ -190,6 +190,22 @@ def throughput_table(runs):
     return lines if len(lines) > 2 else []
 
 
+def ceiling_lines(runs):
+    """What nginx does answering 1 KiB from memory (ceiling-1k's nginx) against serving the 1 KiB file (get-1k's
+    nginx), measured in the same run: the most a 1 KiB file server could gain over nginx on this machine, with
+    the load generator on the same cores. get-1k's req/s bar is out of reach when it is above this ratio."""
+    if "ceiling-1k" not in runs or "get-1k" not in runs:
+        return []
+    memory = {k: median(runs["ceiling-1k"]["nginx"], k) for k in ("rps", "cpu_us")}
+    file = {k: median(runs["get-1k"]["nginx"], k) for k in ("rps", "cpu_us")}
+    if not memory["rps"] or not file["rps"]:
+        return []
+    bar = TARGETS["get-1k"][0].split(",")[0]
+    return [f"- Ceiling: nginx answering 1 KiB from memory (`return 200`, ceiling-1k) does {fmt_num(memory['rps'])} "
+            f"req/s at {fmt_num(memory['cpu_us'], 1)} µs/req, {fmt_ratio(memory['rps'], file['rps'])} the req/s of "
+            f"nginx serving the 1 KiB file (get-1k, {fmt_num(file['cpu_us'], 1)} µs/req). get-1k's bar is {bar}.", ""]
+
+
 def latencies(agg):
     return " / ".join(fmt_us(agg[k]) for k in ("p50", "p90", "p99", "max"))
 
@@ -243,9 +259,12 @@ def main(argv):
     directory = argv[1]
     runs = load(directory)
     out = [f"## Benchmark {os.path.basename(os.path.normpath(directory))}", ""]
-    for table in (throughput_table(runs), loop_table(runs), idle_table(runs)):
+    throughput = throughput_table(runs)
+    for table in (throughput, loop_table(runs), idle_table(runs)):
         if table:
             out += table + [""]
+            if table is throughput:
+                out += ceiling_lines(runs)
     notes = os.path.join(directory, "notes.txt")
     if os.path.exists(notes):
         with open(notes, encoding="utf-8") as f:
