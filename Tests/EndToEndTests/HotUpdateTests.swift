@@ -157,7 +157,12 @@ import Testing
         #expect(try installWithout(["images", String(body)]))
         #expect(try curl([server.url + Kaniko.fr]).status == 200)
         let imageAfterRefusal = try curl([image]).status
-        withKnownIssue("article images are served from the directory now at --data-path, not the generation's") {
+        // Intermittent: until the file cache checks the image again (once per revalidation interval), the copy
+        // it holds is still served, so the issue does not show every time.
+        withKnownIssue(
+            "article images are served from the directory now at --data-path, not the generation's",
+            isIntermittent: true
+        ) {
             #expect(imageAfterRefusal == 200)
         }
         // Only the images missing.
