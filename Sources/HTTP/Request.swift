@@ -79,28 +79,28 @@ public struct Request: Sendable {
 
     /// The range of the first header value named `name` (ASCII case-insensitive), or nil.
     public func headerRange(_ name: String) -> Range<Int>? {
-        let wanted = Array(name.utf8)
-        for field in fields where field.name.count == wanted.count {
-            var same = true
-            var i = field.name.lowerBound
-            for c in wanted {
-                if asciiLower(head[i]) != asciiLower(c) {
-                    same = false
-                    break
-                }
-                i += 1
-            }
-            if same { return field.value }
-        }
-        return nil
+        fields.first { isNamed($0.name, name) }?.value
     }
 
     /// Every value of headers named `name`, in order (for fields that may repeat, like `X-Forwarded-For`).
     public func headers(_ name: String) -> [String] {
-        let wanted = Array(name.utf8).map(asciiLower)
-        return fields.filter { f in
-            f.name.count == wanted.count && zip(head[f.name], wanted).allSatisfy { asciiLower($0) == $1 }
-        }.map { String(decoding: head[$0.value], as: UTF8.self) }
+        var values: [String] = []
+        for field in fields where isNamed(field.name, name) {
+            values.append(String(decoding: head[field.value], as: UTF8.self))
+        }
+        return values
+    }
+
+    /// Whether the field name at `range` in `head` is `name`, ASCII case-insensitively (no copy of either).
+    private func isNamed(_ range: Range<Int>, _ name: String) -> Bool {
+        let wanted = name.utf8
+        guard range.count == wanted.count else { return false }
+        var i = range.lowerBound
+        for c in wanted {
+            if asciiLower(head[i]) != asciiLower(c) { return false }
+            i += 1
+        }
+        return true
     }
 }
 

@@ -34,7 +34,7 @@ final class HTTP2Connection: ServedConnection, ByteStreamDelegate, HTTP2SessionD
     }
 
     private let stream: any ByteStream
-    private unowned let server: HTTPServer
+    private let server: HTTPServer
     private let session: NGHTTP2Session
     private var inbound = ReceiveBuffer()
     private var streams: [Int32: StreamState] = [:]

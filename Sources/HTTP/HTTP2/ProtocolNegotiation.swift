@@ -4,7 +4,7 @@ import Reactor
 /// protocol (RFC 7301; RFC 9113 §3.2: `h2` over TLS). A stream that fails its handshake just closes.
 final class ProtocolNegotiation: ByteStreamDelegate {
     private let stream: any ByteStream
-    private unowned let server: HTTPServer
+    private let server: HTTPServer
     private let negotiated: () -> String?
 
     init(stream: any ByteStream, server: HTTPServer, negotiated: @escaping () -> String?) {
