@@ -94,11 +94,11 @@ final class Server: Sendable {
             logger.critical("\(error)")
             return 64
         }
-        let staticFiles = StaticFiles(root: settings.staticPath)
+        let staticFiles = StaticFiles(root: settings.staticPath, options: .init(replicas: settings.threads))
         let site = SiteService(
             configuration: SiteConfiguration(
                 languages: settings.languages, templatesPath: settings.templatesPath, dataPath: settings.dataPath,
-                databaseName: settings.databaseName, siteURL: settings.siteURL),
+                databaseName: settings.databaseName, siteURL: settings.siteURL, loops: settings.threads),
             staticFiles: staticFiles, isHealthy: { [self] in self.loopsAreResponsive() }, logger: logger)
         self.site.withLock { $0 = site }
         let router = site

@@ -196,9 +196,10 @@ public final class HTTPServer {
     func respond(to request: Request, peer: SocketAddress, peerText: String, secure: Bool) -> (
         Response, RequestContext
     ) {
-        let context = ForwardedClient.context(
+        var context = ForwardedClient.context(
             for: request, peer: peer, peerText: peerText, secure: secure, trusted: configuration.trustedProxies,
             now: WallClock.now())
+        context.loop = loop.id
         if let limiter = configuration.rateLimiter, let wait = limiter.admit(context.clientHost) {
             metrics?.rateLimited.increment()
             return (RateLimiter.refusal(retryAfter: wait), context)

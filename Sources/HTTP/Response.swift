@@ -131,6 +131,8 @@ public struct RequestContext: Sendable {
     public let now: Int64
     /// `clientAddress` as an address, what per-client limits count against.
     public let clientHost: SocketAddress.Host
+    /// The number of the loop answering (`EventLoop.id`), which picks the per-loop caches of the responder.
+    public var loop = 0
 
     /// Makes a context (`clientHost` defaults to the peer's).
     public init(

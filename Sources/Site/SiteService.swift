@@ -123,10 +123,10 @@ public final class SiteService: Responder {
             response.route = .health
             return response
         }
-        let generation = current.withLock { $0 }
-        // Files first: no page lives under /static/, so a file request skips the route table.
+        // Files first: no page lives under /static/, so a file request skips the route table. A file served
+        // from the assets needs no generation: not taking it spares the two cores a shared reference count.
         if path.starts(with: Self.staticPrefix) {
-            var response = staticFile(request, path: path, generation: generation, context: context)
+            var response = staticFile(request, path: path, context: context)
             response.route = .staticFile
             return response
         }
@@ -134,10 +134,11 @@ public final class SiteService: Responder {
         if path.elementsEqual(Self.faviconPath), let staticFiles {
             var response = file(
                 staticFiles.serve(relativePath: SitePaths.faviconICO, for: request, context: context), request,
-                generation, context)
+                context)
             response.route = .staticFile
             return response
         }
+        let generation = current.withLock { $0 }
         if let route = generation.routes[PathKey(path)] {
             return route.response(to: request, now: context.now)
         }
@@ -152,15 +153,14 @@ public final class SiteService: Responder {
     }
 
     /// `/static/images/articles/…` from the package, the rest of `/static/…` from `STATIC_ASSETS_PATH`.
-    private func staticFile(
-        _ request: Request, path: ArraySlice<UInt8>, generation: Generation, context: RequestContext
-    ) -> Response {
+    private func staticFile(_ request: Request, path: ArraySlice<UInt8>, context: RequestContext) -> Response {
         if path.starts(with: Self.imagesPrefix) {
+            let generation = self.generation
             guard let images = generation.images else { return notFound(request, generation, lang: nil, context) }
-            return file(images.serve(request, context: context), request, generation, context)
+            return file(images.serve(request, context: context), request, context)
         }
         guard let staticFiles else { return notFound(request, generation, lang: nil, context) }
-        return file(staticFiles.serve(request, context: context), request, generation, context)
+        return file(staticFiles.serve(request, context: context), request, context)
     }
 
     /// Everything not in the route table: `/`, search, redirects to canonical paths, 404.
@@ -220,11 +220,11 @@ public final class SiteService: Responder {
         return response
     }
 
-    /// The static-file answer, with the site's own 404 and 500 pages in place of the plain-text ones.
-    private func file(
-        _ result: Result<Response, StaticFileError>?, _ request: Request, _ generation: Generation,
-        _ context: RequestContext
-    ) -> Response {
+    /// The static-file answer, with the site's own 404 and 500 pages (of the generation served now) in place of
+    /// the plain-text ones.
+    private func file(_ result: Result<Response, StaticFileError>?, _ request: Request, _ context: RequestContext)
+        -> Response
+    {
         switch result {
         case nil, .failure(.notFound):
             return notFound(request, generation, lang: nil, context)

@@ -52,10 +52,12 @@ final class StaticSite {
         files = StaticFiles(root: "\(d.path)/webroot", cacheControl: cacheControl, options: options)
     }
 
-    func get(_ target: String, _ headers: [(String, String)] = [], method: HTTP.Method = .get) -> Response? {
+    func get(
+        _ target: String, _ headers: [(String, String)] = [], method: HTTP.Method = .get, loop: Int = 0
+    ) -> Response? {
         files.respond(
             to: StaticFixture.request(target, method: method, headers: headers),
-            context: StaticFixture.context(now: now))
+            context: StaticFixture.context(now: now, loop: loop))
     }
 
     deinit { directory.remove() }
@@ -116,7 +118,7 @@ extension TemporaryDirectory {
         #expect(offset == 0 && count == 64)
         #expect(StaticFixture.body(response) == StaticSite.big)
         #expect(StaticFixture.header(response, "Content-Type") == "application/octet-stream")
-        #expect(site.files.cache.usage.memoryBytes == 0)
+        #expect(site.files.cacheUsage.memoryBytes == 0)
     }
 
     @Test(arguments: ["/", "/static", "/staticx/site.css", "/other/static/site.css", "/STATIC/site.css"])
@@ -175,7 +177,7 @@ extension TemporaryDirectory {
         let response = try #require(site.get(target))
         #expect(response.status == .notFound)
         #expect(!StaticFixture.text(response).contains("secret"))
-        #expect(site.files.cache.usage.count == 0)
+        #expect(site.files.cacheUsage.count == 0)
     }
 
     @Test func followsSymlinkThatStaysInsideRoot() throws {
@@ -211,7 +213,7 @@ extension TemporaryDirectory {
         let response = try #require(site.get(target))
         #expect(response.status == .ok)
         #expect(StaticFixture.text(response) == StaticSite.css)
-        #expect(site.files.cache.usage.count == 1)
+        #expect(site.files.cacheUsage.count == 1)
     }
 
     @Test func omitsCacheControlWhenEmpty() throws {
@@ -336,7 +338,7 @@ extension TemporaryDirectory {
         let fresh = try #require(site.get("/static/site.css"))
         #expect(StaticFixture.text(fresh) == "body{color:blue}")
         #expect(StaticFixture.header(fresh, "Last-Modified") == HTTPDate.format(StaticFixture.mtime + 60))
-        #expect(site.files.cache.usage.count == 1)
+        #expect(site.files.cacheUsage.count == 1)
     }
 
     @Test func reloadsFileReplacedByRenameWithSameSizeAndTime() throws {
@@ -363,7 +365,7 @@ extension TemporaryDirectory {
         site.directory.unlink("webroot/css/site.css")
         site.now += 1
         #expect(try #require(site.get("/static/css/site.css")).status == .notFound)
-        #expect(site.files.cache.usage.count == 0)
+        #expect(site.files.cacheUsage.count == 0)
     }
 
     @Test func revalidatesWhenWallClockStepsBack() throws {
@@ -385,8 +387,38 @@ extension TemporaryDirectory {
         let site = StaticSite(options: StaticFiles.Options(memoryFileLimit: 16, maxEntries: 2, memoryBudget: 20))
         for target in ["/static/site.css", "/static/css/site.css", "/static/big.bin", "/static/link-inside.css"] {
             #expect(try #require(site.get(target)).status == .ok)
-            let usage = site.files.cache.usage
+            let usage = site.files.cacheUsage
             #expect(usage.count <= 2 && usage.memoryBytes <= 20)
+        }
+    }
+
+    @Test func eachLoopHasItsOwnCopyWithinItsShareOfTheBounds() throws {
+        let site = StaticSite(
+            options: StaticFiles.Options(memoryFileLimit: 16, maxEntries: 4, memoryBudget: 40, replicas: 2))
+        let first = try #require(site.get("/static/site.css", loop: 0))
+        let second = try #require(site.get("/static/site.css", loop: 1))
+        #expect(StaticFixture.text(first) == StaticSite.css && StaticFixture.text(second) == StaticSite.css)
+        // Two loads, two entries: the loops share no reference count.
+        guard case .bytes(let a) = first.body, case .bytes(let b) = second.body else {
+            Issue.record("expected in-memory bodies")
+            return
+        }
+        #expect(a !== b)
+        #expect(site.files.cacheUsage.count == 2)
+        // A loop numbered past the replicas wraps around rather than trapping.
+        #expect(try #require(site.get("/static/site.css", loop: 5)).status == .ok)
+        #expect(site.files.cacheUsage.count == 2)
+        // Each copy holds at most half the bounds: 2 entries, 20 bytes.
+        for target in ["/static/css/site.css", "/static/big.bin", "/static/link-inside.css"] {
+            #expect(try #require(site.get(target, loop: 1)).status == .ok)
+        }
+        let usage = site.files.caches.map(\.usage)
+        #expect(usage[0].count == 1 && usage[1].count <= 2 && usage[1].memoryBytes <= 20)
+        // A change on disk reaches both copies.
+        site.directory.write("webroot/site.css", "body{color:blue}", mtime: StaticFixture.mtime + 60)
+        site.now += 1
+        for loop in 0..<2 {
+            #expect(StaticFixture.text(try #require(site.get("/static/site.css", loop: loop))) == "body{color:blue}")
         }
     }
 
@@ -408,6 +440,6 @@ extension TemporaryDirectory {
             }
             for await ok in group { #expect(ok) }
         }
-        #expect(site.files.cache.usage.count == 2)
+        #expect(site.files.cacheUsage.count == 2)
     }
 }

@@ -36,10 +36,12 @@ enum StaticFixture {
     }
 
     /// A context at wall-clock `now`.
-    static func context(now: Int64 = StaticFixture.now) -> RequestContext {
-        RequestContext(
+    static func context(now: Int64 = StaticFixture.now, loop: Int = 0) -> RequestContext {
+        var context = RequestContext(
             peer: .init(host: .v4(0x7F00_0001), port: 40000), clientAddress: "127.0.0.1",
             scheme: "http", host: "localhost", now: now)
+        context.loop = loop
+        return context
     }
 
     /// The body bytes, wherever they live (a file body is read with `pread`).

@@ -128,7 +128,9 @@ final class Generation: Sendable {
         return Generation(
             number: inputs.number, loadedAt: inputs.now, stamp: stamp, templateFiles: templates.files, routes: routes,
             renderer: renderer, hasContent: true,
-            images: StaticFiles(root: content.imagesDirectory, urlPrefix: SitePaths.imagesPrefix),
+            images: StaticFiles(
+                root: content.imagesDirectory, urlPrefix: SitePaths.imagesPrefix,
+                options: .init(replicas: configuration.loops)),
             errorPages: ErrorPages(renderer: renderer, configuration: configuration, now: inputs.now),
             searchResponses: searchResponses(configuration),
             summary: "\(articleCount) articles, \(rendered.count) pages")

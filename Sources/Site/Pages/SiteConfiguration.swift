@@ -22,13 +22,16 @@ public struct SiteConfiguration: Sendable {
     /// How long to wait before loading again when the package changed while it was being loaded
     /// (milliseconds).
     public var reloadRetryDelayMilliseconds: Int
+    /// The event loops that answer (`--threads`): the files of each package get one cache per loop
+    /// (`StaticFiles.Options.replicas`).
+    public var loops: Int
 
     /// A configuration; the defaults are the README's. Traps if `languages` is empty or `siteURL` holds CR or
     /// LF: the App validates both before (they are start-up settings, not input).
     public init(
         languages: [String] = ["fr", "en"], templatesPath: String = "web/templates", dataPath: String = "data",
         databaseName: String = "site.db", siteURL: String = "http://localhost:8080", pageSize: Int = 10,
-        cacheControl: String = "public, max-age=60", reloadRetryDelayMilliseconds: Int = 250
+        cacheControl: String = "public, max-age=60", reloadRetryDelayMilliseconds: Int = 250, loops: Int = 1
     ) {
         precondition(!languages.isEmpty, "SiteConfiguration needs at least one language")
         precondition(
@@ -44,6 +47,7 @@ public struct SiteConfiguration: Sendable {
         self.pageSize = max(1, pageSize)
         self.cacheControl = cacheControl
         self.reloadRetryDelayMilliseconds = max(0, reloadRetryDelayMilliseconds)
+        self.loops = max(1, loops)
     }
 
     /// The default language: the first of `languages`.
